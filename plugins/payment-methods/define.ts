@@ -1,0 +1,78 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { assertStructure } from './structure.ts';
+
+/** The payment method types NimbusPay knows. Adding one is adding a literal here and a folder. */
+export const PaymentMethodType = Type.Union([Type.Literal('card'), Type.Literal('bank_transfer')]);
+export type PaymentMethodType = Static<typeof PaymentMethodType>;
+
+/** What `validate` may depend on besides the details: the payment's currency and the clock. */
+export const ValidationContext = Type.Object({
+  /** Uppercase ISO 4217 code of the payment (already checked against the supported list). */
+  currency: Type.String(),
+  /** "Now" for expiry checks; injected so tests and replicas agree on the month boundary. */
+  now: Type.Date(),
+});
+export type ValidationContext = Static<typeof ValidationContext>;
+
+/** What `redact` needs: the deployment's secret key for fingerprints (at least 16 bytes). */
+export const RedactionContext = Type.Object({
+  fingerprintKey: Type.Union([Type.String(), Type.Uint8Array()]),
+});
+export type RedactionContext = Static<typeof RedactionContext>;
+
+/** What a payment method plugin declares; see {@link definePaymentMethod}. */
+export type PaymentMethodSpec<T extends PaymentMethodType, S extends TSchema, P extends TSchema> = {
+  /** The `payment_method.type` value and the key of the details object (`payment_method.<type>`). */
+  type: T;
+  /** TypeBox schema of the request object under `payment_method.<type>` (structure only). */
+  schema: S;
+  /** TypeBox schema of the public (redacted) view stored with a payment and returned by the API. */
+  publicSchema: P;
+  /**
+   * Semantic checks (Luhn, expiry, IBAN checksum, currency rules). Throws an `ApiError` 400
+   * with the API.md code and the full `param` path (e.g. `payment_method.card.number`).
+   * Never put the offending value into a message: it may be a card number.
+   */
+  validate(details: Static<S>, ctx: ValidationContext): void;
+  /** The public view: no full number, no CVC, no full account number, plus a keyed fingerprint. */
+  redact(details: Static<S>, ctx: RedactionContext): Static<P>;
+};
+
+/** A registered payment method: the spec plus derived facts, frozen. */
+export type PaymentMethodDefinition<
+  T extends PaymentMethodType = PaymentMethodType,
+  S extends TSchema = TSchema,
+  P extends TSchema = TSchema,
+> = Readonly<PaymentMethodSpec<T, S, P>> & {
+  /** `payment_method.<type>`: the prefix of every `param` this method reports. */
+  readonly paramPrefix: `payment_method.${T}`;
+};
+
+/** Any payment method definition, whatever its schemas (for registries and lists). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyPaymentMethodDefinition = PaymentMethodDefinition<PaymentMethodType, any, any>;
+
+/**
+ * Declares a payment method plugin. The returned `validate` first checks the structure
+ * against `schema` (so it is safe to call on a body that skipped HTTP validation: missing
+ * field -> `parameter_missing`, unknown field -> `parameter_unknown`, wrong type or range ->
+ * `parameter_invalid`, each with its full `param`), then runs the plugin's own semantic
+ * checks.
+ *
+ * @example
+ * const card = definePaymentMethod({ type: 'card', schema: CardDetails, publicSchema: CardPublic,
+ *   validate(details, { currency, now }) { ... }, redact(details, { fingerprintKey }) { ... } });
+ */
+export function definePaymentMethod<T extends PaymentMethodType, S extends TSchema, P extends TSchema>(
+  spec: PaymentMethodSpec<T, S, P>,
+): PaymentMethodDefinition<T, S, P> {
+  const paramPrefix = `payment_method.${spec.type}` as const;
+  return Object.freeze({
+    ...spec,
+    paramPrefix,
+    validate(details: Static<S>, ctx: ValidationContext): void {
+      assertStructure(spec.schema, details, paramPrefix);
+      spec.validate(details, ctx);
+    },
+  });
+}
