@@ -1,0 +1,143 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { sql } from 'drizzle-orm';
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
+import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
+import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
+import postgres from 'postgres';
+import * as schema from './schema';
+
+export type Schema = typeof schema;
+/** The drizzle API, the same whichever driver sits underneath. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema>;
+
+/** The role every request transaction runs as, so row-level security applies even to a superuser connection. */
+export const APP_ROLE = 'nimbus_app';
+
+export interface Database {
+  readonly kind: 'pglite' | 'postgres';
+  /** Raw drizzle, for migrations and health checks only: application queries go through `tenant` or `system`. */
+  readonly db: Db;
+  /**
+   * Runs `fn` in one transaction as the application role, with row-level security
+   * scoped to `tenantId`: a query that forgets its tenant filter still sees only this
+   * tenant's rows.
+   */
+  tenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs `fn` in one transaction as the application role with access across tenants (platform routes, workers). */
+  system<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Resolves when the database answers within `timeoutMs`. */
+  ping(timeoutMs?: number): Promise<void>;
+  /** Runs `fn` on one dedicated connection (session-level locks such as the migration lock need that). */
+  exclusive<T>(fn: (db: Db) => Promise<T>): Promise<T>;
+  /** Subscribes to NOTIFY on a channel; returns the unsubscribe function. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres.js connection string; without it the embedded PGlite is used. */
+  url?: string;
+  /** PGlite data directory; `memory://` (or undefined) keeps it in memory. */
+  dataDir?: string;
+  /** An existing PGlite instance (tests clone a migrated template). */
+  pglite?: PGlite;
+  /** postgres.js pool size. */
+  maxConnections?: number;
+}
+
+async function scoped<T>(db: Db, settings: { tenant?: string; system?: boolean }, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    // One round trip: become the application role and pin the tenant for this transaction only.
+    await tx.execute(
+      sql`select set_config('role', ${APP_ROLE}, true), set_config('nimbus.tenant_id', ${settings.tenant ?? ''}, true), set_config('nimbus.system', ${settings.system ? 'on' : 'off'}, true)`,
+    );
+    return fn(tx as Tx);
+  });
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`database did not answer within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+export function createPgliteDatabase(options: DatabaseOptions = {}): Database {
+  let client = options.pglite;
+  if (!client) {
+    const dir = options.dataDir && options.dataDir !== 'memory://' ? options.dataDir : undefined;
+    if (dir) mkdirSync(dir, { recursive: true });
+    client = new PGlite(dir);
+  }
+  const pg = client;
+  const db = drizzlePglite({ client: pg, schema }) as unknown as Db;
+  return {
+    kind: 'pglite',
+    db,
+    tenant: (tenantId, fn) => scoped(db, { tenant: tenantId }, fn),
+    system: (fn) => scoped(db, { system: true }, fn),
+    ping: async (timeoutMs = 2000) => {
+      await withTimeout(pg.query('select 1'), timeoutMs);
+    },
+    exclusive: (fn) => fn(db),
+    listen: async (channel, onNotify) => pg.listen(channel, onNotify),
+    close: async () => {
+      if (!pg.closed) await pg.close();
+    },
+  };
+}
+
+export function createPostgresDatabase(url: string, options: DatabaseOptions = {}): Database {
+  const client = postgres(url, {
+    max: options.maxConnections ?? 10,
+    connect_timeout: 5,
+    idle_timeout: 30,
+    onnotice: () => {},
+  });
+  const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  return {
+    kind: 'postgres',
+    db,
+    tenant: (tenantId, fn) => scoped(db, { tenant: tenantId }, fn),
+    system: (fn) => scoped(db, { system: true }, fn),
+    ping: async (timeoutMs = 2000) => {
+      await withTimeout(client`select 1`, timeoutMs);
+    },
+    exclusive: async (fn) => {
+      const single = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} });
+      try {
+        return await fn(drizzlePostgres({ client: single, schema }) as unknown as Db);
+      } finally {
+        await single.end({ timeout: 5 });
+      }
+    },
+    listen: async (channel, onNotify) => {
+      const subscription = await client.listen(channel, onNotify);
+      return () => subscription.unlisten();
+    },
+    close: async () => {
+      await client.end({ timeout: 5 });
+    },
+  };
+}
+
+export function createDatabase(options: DatabaseOptions): Database {
+  return options.url ? createPostgresDatabase(options.url, options) : createPgliteDatabase(options);
+}
+
+/** `db.execute` answers `{ rows }` on PGlite and an array on postgres.js; this reads either. */
+export function rowsOf<T>(result: unknown): T[] {
+  if (Array.isArray(result)) return result as T[];
+  return ((result as { rows?: T[] }).rows ?? []) as T[];
+}

@@ -1,0 +1,4 @@
+export { createDatabase, createPgliteDatabase, createPostgresDatabase, rowsOf, APP_ROLE } from './client';
+export type { Database, Db, Tx, Schema } from './client';
+export { migrate, pendingMigrations, MIGRATIONS_FOLDER } from './migrate';
+export * as schema from './schema';

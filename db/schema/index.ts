@@ -1,0 +1,3 @@
+/** The whole drizzle schema. Each domain keeps its tables in its own file. */
+export * from './tenancy';
+export * from './payments';

@@ -1,0 +1,97 @@
+import { openapi } from '@elysiajs/openapi';
+import { Elysia } from 'elysia';
+import type { Config } from '../../runtime/config';
+import type { Database } from '../../db';
+import { pendingMigrations } from '../../db';
+import type { Metrics } from '../../runtime/metrics';
+import { errorResponse } from '../../runtime/http';
+import { requestState } from '../../runtime/http';
+import { authenticationError } from '../../runtime/errors';
+import pkg from '../../package.json';
+
+export interface OpsDeps {
+  config: Config;
+  database: Database;
+  metrics: Metrics;
+  /** True while the process drains after SIGTERM: readiness answers 503 so traffic moves away. */
+  isDraining: () => boolean;
+}
+
+/**
+ * Readiness asks the database each time, with a short timeout: a pod whose database is
+ * gone must leave the load balancer quickly and come back without a restart.
+ */
+async function readiness(deps: OpsDeps): Promise<{ ok: boolean; checks: Record<string, string> }> {
+  if (deps.isDraining()) return { ok: false, checks: { process: 'draining' } };
+  try {
+    await deps.database.ping(1500);
+  } catch {
+    deps.metrics.databaseUp.set(0);
+    return { ok: false, checks: { database: 'unreachable' } };
+  }
+  deps.metrics.databaseUp.set(1);
+  const pending = await pendingMigrations(deps.database).catch(() => -1);
+  if (pending !== 0) {
+    return { ok: false, checks: { database: 'ok', migrations: pending < 0 ? 'unknown' : `${pending} pending` } };
+  }
+  return { ok: true, checks: { database: 'ok', migrations: 'current' } };
+}
+
+export function opsPlugin(deps: OpsDeps) {
+  return new Elysia({ name: 'nimbus:ops' })
+    .get('/health/live', () => ({ status: 'ok' }), { detail: { tags: ['Operations'], summary: 'Liveness probe', security: [] } })
+    .get(
+      '/health/ready',
+      async ({ set }) => {
+        const result = await readiness(deps);
+        set.status = result.ok ? 200 : 503;
+        return { status: result.ok ? 'ok' : 'unavailable', checks: result.checks };
+      },
+      { detail: { tags: ['Operations'], summary: 'Readiness probe: database reachable and migrations current', security: [] } },
+    )
+    .get(
+      '/metrics',
+      async ({ request }) => {
+        if (deps.config.metricsToken) {
+          const header = request.headers.get('authorization') ?? '';
+          if (header !== `Bearer ${deps.config.metricsToken}`) {
+            return errorResponse(authenticationError('token_invalid', 'A valid metrics token is required.'), requestState(request).id);
+          }
+        }
+        return new Response(await deps.metrics.registry.metrics(), {
+          headers: { 'content-type': deps.metrics.registry.contentType },
+        });
+      },
+      { detail: { tags: ['Operations'], summary: 'Prometheus metrics (Bearer NIMBUS_METRICS_TOKEN when configured)', security: [] } },
+    );
+}
+
+/** The OpenAPI document at /docs/json and an interactive reference at /docs. */
+export function docsPlugin() {
+  return openapi({
+    path: '/docs',
+    specPath: '/docs/json',
+    provider: 'scalar',
+    exclude: { paths: ['/docs', '/docs/json'] },
+    documentation: {
+      openapi: '3.0.3',
+      info: {
+        title: 'NimbusPay',
+        version: pkg.version,
+        description:
+          'Multi-tenant B2B payments: card payments and bank transfers through one REST API. ' +
+          'Authenticate with OAuth2 client credentials (POST /oauth/token) and send the JWT as a Bearer token. ' +
+          'Money is in integer minor units. Every POST under /v1 accepts an Idempotency-Key header.',
+        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
+      },
+      tags: [
+        { name: 'Operations', description: 'Health, metrics and documentation.' },
+      ],
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /oauth/token.' },
+        },
+      },
+    },
+  });
+}

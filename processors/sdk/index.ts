@@ -1,0 +1,18 @@
+/**
+ * The processor SDK: what a connector is written against. See processors/README.md.
+ */
+export * from './model.ts';
+export * from './errors.ts';
+export {
+  defineProcessor,
+  configureProcessor,
+  type AnyProcessorDefinition,
+  type ProcessorContext,
+  type ProcessorDefinition,
+  type ProcessorSpec,
+  type RegisteredProcessor,
+  type WebhookContext,
+} from './define.ts';
+export { createProcessorCaller, type CallOutcome, type ProcessorCaller, type ProcessorCallerOptions } from './caller.ts';
+export { createCircuitBreaker, BreakerOptions, type BreakerState, type CircuitBreaker } from './breaker.ts';
+export { scrubSensitive } from './scrub.ts';

@@ -1,0 +1,17 @@
+import { migrate } from '../../db';
+import { loadConfig } from '../config';
+import { exitOnSignals, startServer } from '../server';
+import { createAppFromServices, createServices } from '../services';
+
+/**
+ * `nimbus serve [--migrate] [--no-worker]`: the API, with the delivery and
+ * reconciliation worker in-process unless `--no-worker`. Migrations run at start in
+ * development, elsewhere only with `--migrate` (production runs the migration Job).
+ */
+export async function serveCommand(flags: Set<string>): Promise<void> {
+  const config = loadConfig();
+  const services = createServices(config);
+  if (config.env === 'development' || flags.has('--migrate')) await migrate(services.database);
+  const running = startServer(services, (isDraining) => createAppFromServices(services, isDraining));
+  exitOnSignals(running.shutdown);
+}

@@ -1,0 +1,50 @@
+import { Elysia } from 'elysia';
+import type { Logger } from '../logger';
+import type { Metrics } from '../metrics';
+import { readBody } from './body';
+import { errorResponse, toApiError } from './errors';
+import { beginRequest, requestState } from './request-context';
+
+export { RawBody, jsonBody, MAX_BODY_BYTES } from './body';
+export { errorResponse } from './errors';
+export { principalOf, requestState, type Principal, type RequestState } from './request-context';
+export { explain } from './validation';
+
+/**
+ * Cross-cutting behaviour every route inherits (global on purpose: request id, body
+ * limits, the error envelope, the access log and the latency histogram).
+ */
+export function httpPlugin(deps: { logger: Logger; metrics: Metrics }) {
+  const { logger, metrics } = deps;
+  const statusOf = new WeakMap<Request, number>();
+  return new Elysia({ name: 'nimbus:http' })
+    .onRequest(({ request, set }) => {
+      set.headers['x-request-id'] = beginRequest(request).id;
+    })
+    .onParse({ as: 'global' }, ({ request }) => readBody(request))
+    .onError({ as: 'global' }, ({ code, error, request }) => {
+      const apiError = toApiError(code, error, request, logger);
+      statusOf.set(request, apiError.status);
+      return errorResponse(apiError, requestState(request).id);
+    })
+    .onAfterResponse({ as: 'global' }, ({ request, route, set }) => {
+      const state = requestState(request);
+      const status = statusOf.get(request) ?? (typeof set.status === 'number' ? set.status : 200);
+      const seconds = (performance.now() - state.startedAt) / 1000;
+      // Unmatched paths share one label so a scanner cannot blow up the series count.
+      const template = route && route !== '' ? route : 'unmatched';
+      metrics.httpRequestDuration.observe({ method: request.method, route: template, status: String(status) }, seconds);
+      logger.info(
+        {
+          request_id: state.id,
+          method: request.method,
+          route: template,
+          status,
+          duration_ms: Math.round(seconds * 1000 * 10) / 10,
+          client_id: state.principal?.clientId,
+          tenant_id: state.principal?.tenantId,
+        },
+        'request',
+      );
+    });
+}

@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
+import postgres from 'postgres';
+import { createPgliteDatabase, createPostgresDatabase, type Database, migrate } from '../../db';
+
+/**
+ * One isolated, migrated database per caller (normally per test file), on whichever
+ * backend the run uses: PGlite in memory by default, or a fresh database on the real
+ * PostgreSQL server named by TEST_DATABASE_URL (created here, dropped on close).
+ */
+export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
+export const backend: 'pglite' | 'postgres' = TEST_DATABASE_URL ? 'postgres' : 'pglite';
+
+export interface TestDatabase extends Database {
+  /** The connection string of the fresh database (postgres backend only). */
+  url?: string;
+}
+
+let template: Promise<Blob> | undefined;
+
+/** A migrated PGlite image made once per process; each test database loads a copy. */
+function pgliteTemplate(): Promise<Blob> {
+  template ??= (async () => {
+    const pg = new PGlite();
+    const database = createPgliteDatabase({ pglite: pg });
+    await migrate(database);
+    const blob = await pg.dumpDataDir('none');
+    await pg.close();
+    return blob as Blob;
+  })();
+  return template;
+}
+
+export function databaseUrlFor(name: string): string {
+  const url = new URL(TEST_DATABASE_URL!);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (!TEST_DATABASE_URL) {
+    const pg = new PGlite({ loadDataDir: await pgliteTemplate() });
+    const database = createPgliteDatabase({ pglite: pg });
+    await migrate(database); // no-op on the template, but proves the journal matches
+    return database;
+  }
+  const base = new URL(TEST_DATABASE_URL).pathname.replace(/^\//, '') || 'nimbus';
+  const name = `${base}_${randomBytes(5).toString('hex')}`.toLowerCase();
+  const admin = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${name}"`);
+  await admin.end();
+  const url = databaseUrlFor(name);
+  const database = createPostgresDatabase(url, { maxConnections: 10 });
+  await migrate(database);
+  return {
+    ...database,
+    url,
+    close: async () => {
+      await database.close();
+      const dropper = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => {} });
+      await dropper.unsafe(`drop database if exists "${name}" with (force)`).catch(() => {});
+      await dropper.end();
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Subprocess } from 'bun';
+
+/** A free loopback port (the OS picks it, then we release it for the child). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+export function tempDir(prefix = 'nimbus-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export const CLI = join(import.meta.dir, '..', '..', 'runtime', 'cli', 'main.ts');
+
+/** Runs `nimbus <args>` as a child process (the real CLI, real signals). */
+export function spawnNimbus(args: string[], env: Record<string, string>): Subprocess<'ignore', 'pipe', 'pipe'> {
+  return Bun.spawn([process.execPath, CLI, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  });
+}
+
+/** Polls a URL until it answers `status` or the deadline passes. */
+export async function waitFor(url: string, status = 200, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(url);
+      if (response.status === status) return;
+      last = `status ${response.status}`;
+    } catch (error) {
+      last = String(error);
+    }
+    await Bun.sleep(100);
+  }
+  throw new Error(`${url} did not answer ${status} within ${timeoutMs} ms (${last})`);
+}
