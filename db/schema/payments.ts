@@ -1,4 +1,4 @@
-import { index, integer, pgTable, primaryKey, uniqueIndex } from 'drizzle-orm/pg-core';
+import { boolean, index, integer, pgTable, primaryKey, uniqueIndex } from 'drizzle-orm/pg-core';
 import { at, createdAt, jsonb, metadata, money, seq, tenantId, text, updatedAt } from './columns';
 import { tenants } from './tenancy';
 
@@ -27,6 +27,20 @@ export const payments = pgTable(
     description: text('description'),
     metadata: metadata(),
     cancellationReason: text('cancellation_reason'),
+    /**
+     * A capture or cancel sent to the processor whose outcome is not committed yet. It
+     * locks the payment against a second capture/cancel (the status itself must stay
+     * `requires_capture`, since API.md allows no intermediate status there).
+     */
+    pendingAction: text('pending_action'),
+    /** The amount of a pending capture, so reconciliation can commit it. */
+    pendingAmount: money('pending_amount'),
+    /**
+     * Whether `payment.processing` was written. A card call in flight keeps the payment
+     * `processing` without announcing it (a card approved at once emits only created and
+     * succeeded); it is announced when the outcome stays open (pending, unknown, crash).
+     */
+    processingAnnounced: boolean('processing_announced').notNull().default(false),
     /** When an authorization left in requires_capture expires to canceled. */
     captureBefore: at('capture_before'),
     /** Reconciliation: when to ask the processor again about a `processing` payment. */
@@ -92,6 +106,7 @@ export const events = pgTable(
   (table) => [
     index('events_tenant_seq_idx').on(table.tenantId, table.seq),
     index('events_object_idx').on(table.objectId, table.seq),
+    index('events_tenant_type_seq_idx').on(table.tenantId, table.type, table.seq),
   ],
 );
 
