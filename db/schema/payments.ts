@@ -19,6 +19,13 @@ export const payments = pgTable(
     methodType: text('method_type').notNull(),
     /** The public, redacted view of the payment method; raw details never reach the database. */
     paymentMethod: jsonb('payment_method').$type<Record<string, unknown>>().notNull(),
+    /**
+     * Raw method details of a payment created with `confirm: false`, AES-256-GCM
+     * encrypted, until it is confirmed or canceled (PCI allows keeping them encrypted
+     * until authorization, never after). Wiped in the same statement that moves the
+     * payment out of requires_confirmation. Every other payment has null here.
+     */
+    methodVault: text('method_vault'),
     processor: text('processor'),
     processorReference: text('processor_reference'),
     /** Every processor tried, in order, with its outcome (failover is visible to support). */
