@@ -158,7 +158,7 @@ export const CHECKS: readonly Check[] = [
   {
     name: 'timeout: no answer in time is unknown, never declined',
     async run(s) {
-      const outcome = await s.authorize(s.fixtures.methods.timeout, true);
+      const outcome = await s.authorize(s.fixtures.methods.timeout, true, s.key('timeout'), s.impatientCaller);
       ensure(outcome.kind === 'unknown' && outcome.reason === 'timeout', `timeout: expected unknown/timeout, got ${JSON.stringify(outcome)}.`);
     },
   },

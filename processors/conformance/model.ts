@@ -50,7 +50,7 @@ export type ConformanceOptions = {
   name: string;
   factory: () => ConformanceInstance | Promise<ConformanceInstance>;
   fixtures: ConformanceFixtures;
-  /** Call timeout for the timeout check (default 250 ms): keeps a hanging sandbox call short. */
+  /** Call timeout of the timeout check only (default 250 ms); other checks use the processor's own. */
   timeoutMs?: number;
 };
 

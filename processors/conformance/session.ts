@@ -12,9 +12,11 @@ export type Session = {
   instance: ConformanceInstance;
   processor: RegisteredProcessor;
   caller: ProcessorCaller;
+  /** Same wrapper with the kit's short timeout, for the timeout check only (sandboxes can be slow). */
+  impatientCaller: ProcessorCaller;
   fixtures: ConformanceFixtures;
   key(label: string): string;
-  authorize(method: PaymentMethodRequest, capture: boolean, key?: string): Promise<CallOutcome<AuthorizeResult>>;
+  authorize(method: PaymentMethodRequest, capture: boolean, key?: string, via?: ProcessorCaller): Promise<CallOutcome<AuthorizeResult>>;
 };
 
 export async function openSession(options: ConformanceOptions): Promise<Session> {
@@ -22,13 +24,14 @@ export async function openSession(options: ConformanceOptions): Promise<Session>
   const processor = configureProcessor(instance.processor, instance.credentials);
   // The real wrapper, so results are schema-checked exactly as in production; the breaker
   // is made lenient so one check's deliberate failures cannot skip another's calls.
-  const caller = createProcessorCaller({
+  const wrapperOptions = {
     metrics: createMetrics(),
     logger: silentLogger,
     breaker: { failureThreshold: 1_000 },
     retry: { maxAttempts: 2, baseDelayMs: 1 },
-    timeoutMs: { [processor.id]: options.timeoutMs ?? 250 },
-  });
+  };
+  const caller = createProcessorCaller(wrapperOptions);
+  const impatientCaller = createProcessorCaller({ ...wrapperOptions, timeoutMs: { [processor.id]: options.timeoutMs ?? 250 } });
   const run = randomUUID().slice(0, 8);
   let counter = 0;
   const key = (label: string) => `conformance-${run}-${label}-${(counter += 1)}`;
@@ -37,12 +40,13 @@ export async function openSession(options: ConformanceOptions): Promise<Session>
     instance,
     processor,
     caller,
+    impatientCaller,
     fixtures,
     key,
-    authorize(method, capture, idempotencyKey = key('authorize')) {
+    authorize(method, capture, idempotencyKey = key('authorize'), via = caller) {
       const pending = fixtures.methods.pending;
       const isPending = method === pending.method;
-      return caller.call(processor, 'authorize', {
+      return via.call(processor, 'authorize', {
         idempotencyKey,
         amount: isPending ? (pending.amount ?? fixtures.amount) : fixtures.amount,
         currency: isPending ? pending.currency : fixtures.currency,
