@@ -1,10 +1,14 @@
 import { Elysia } from 'elysia';
 import type { Database } from '../db';
+import { authPlugin } from '../plugins/auth';
 import { docsPlugin, opsPlugin } from '../plugins/ops';
+import { tenancyRoutes } from '../plugins/tenancy';
+import { auditTrail } from './audit';
 import type { Config } from './config';
 import { httpPlugin } from './http';
 import type { Logger } from './logger';
 import type { Metrics } from './metrics';
+import { webhookRoutes } from '../webhooks';
 
 export interface AppDeps {
   config: Config;
@@ -24,8 +28,13 @@ export function createApp(deps: AppDeps) {
   const { config, database, logger, metrics } = deps;
   return new Elysia({ name: 'nimbus', normalize: false })
     .use(httpPlugin({ logger, metrics }))
+    // Before every plugin with /v1 routes: its global after-response hook audits them.
+    .use(auditTrail({ database, logger }))
     .use(docsPlugin())
-    .use(opsPlugin({ config, database, metrics, isDraining: deps.isDraining ?? (() => false) }));
+    .use(opsPlugin({ config, database, metrics, isDraining: deps.isDraining ?? (() => false) }))
+    .use(authPlugin({ config, database, logger }))
+    .use(tenancyRoutes({ config, database, logger }))
+    .use(webhookRoutes({ config, database, logger }));
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -1,0 +1,30 @@
+import { Elysia } from 'elysia';
+import type { Database } from '../../db';
+import type { Config } from '../../runtime/config';
+import type { Logger } from '../../runtime/logger';
+import { tokenEndpoint } from './token-endpoint';
+import { wellKnownEndpoints } from './well-known';
+
+export { authGuard, tenantOf, TENANT_HEADER, type AuthGuardDeps } from './guard';
+export {
+  ALL_SCOPES,
+  AUDIENCE,
+  PLATFORM_SCOPES,
+  TENANT_SCOPES,
+  isPlatformScope,
+  isScope,
+  isTenantScope,
+  ScopeSchema,
+  TenantScopeSchema,
+  type PlatformScope,
+  type Scope,
+  type TenantScope,
+} from './model';
+export { forgetClient } from './clients';
+export { hashSecret, newClientSecret } from './secrets';
+export { keyStoreFor } from './keys';
+
+/** The OAuth2 surface: token endpoint, JWKS and server metadata. */
+export function authPlugin(deps: { config: Config; database: Database; logger: Logger }) {
+  return new Elysia({ name: 'nimbus:auth' }).use(tokenEndpoint(deps)).use(wellKnownEndpoints(deps));
+}

@@ -1,0 +1,2 @@
+export { tenancyRoutes, type TenancyDeps } from './routes';
+export { createPlatformClient, createTenant } from './service';

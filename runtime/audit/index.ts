@@ -1,0 +1,1 @@
+export { auditTrail, flushAudit } from './recorder';
