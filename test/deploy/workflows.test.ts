@@ -74,6 +74,7 @@ describe('.github/workflows', () => {
     expect(checked).toContain('deploy/scripts/deploy.sh');
     expect(checked).toContain('deploy/ci-install.sh');
     expect(checked).toContain('deploy/Dockerfile');
+    expect(checked).toContain('.ci/run');
   });
 
   test('scripts run by a workflow are executable', () => {
@@ -90,13 +91,15 @@ describe('.github/workflows', () => {
     }
   });
 
-  test('ci: tests run against a PostgreSQL service container, before anything is built', () => {
+  test('ci: the project CI script runs against a PostgreSQL service container, before anything is built', () => {
     const ci = workflows.get('ci.yml');
     const postgres = ci.jobs.test.services.postgres;
     expect(postgres.image).toMatch(/^postgres:\d+/);
+    expect(postgres.ports).toContain('5432:5432');
     expect(postgres.options).toContain('--health-cmd');
-    expect(ci.jobs.test.env.DATABASE_URL).toMatch(/^postgres:\/\/.*@localhost:5432\//);
-    expect(ci.jobs.test.steps.map((s: Step) => s.run).filter(Boolean)).toEqual(['npm ci', 'sudo bash deploy/ci-install.sh', 'npm test']);
+    // promtool is installed first (as root), then the same script as every submission's CI.
+    expect(ci.jobs.test.steps.map((s: Step) => s.run).filter(Boolean)).toEqual(['sudo bash deploy/ci-install.sh', 'bash .ci/run']);
+    expect(readFileSync(resolve(ROOT, '.ci/run'), 'utf8')).toContain('127.0.0.1');
     expect(ci.jobs.image.needs).toBe('test');
   });
 
