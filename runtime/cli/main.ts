@@ -3,6 +3,7 @@ import { ConfigError } from '../config';
 import { parseArgs } from './args';
 import { migrateCommand } from './migrate';
 import { serveCommand } from './serve';
+import { workerCommand } from './worker';
 
 const USAGE = `Usage: nimbus <command>
 
@@ -15,6 +16,7 @@ Configuration comes from the environment; see README.md#configuration.`;
 
 const FLAGS: Record<string, readonly string[]> = {
   serve: ['--migrate', '--no-worker'],
+  worker: [],
   migrate: [],
   help: [],
 };
@@ -24,6 +26,8 @@ async function main(argv: string[]): Promise<void> {
   switch (command) {
     case 'serve':
       return serveCommand(flags);
+    case 'worker':
+      return workerCommand();
     case 'migrate':
       return migrateCommand();
     case 'help':

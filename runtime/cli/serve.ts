@@ -2,6 +2,7 @@ import { migrate } from '../../db';
 import { loadConfig } from '../config';
 import { exitOnSignals, startServer } from '../server';
 import { createAppFromServices, createServices } from '../services';
+import { startBackgroundWorkers } from '../workers';
 
 /**
  * `nimbus serve [--migrate] [--no-worker]`: the API, with the delivery and
@@ -12,6 +13,7 @@ export async function serveCommand(flags: Set<string>): Promise<void> {
   const config = loadConfig();
   const services = createServices(config);
   if (config.env === 'development' || flags.has('--migrate')) await migrate(services.database);
-  const running = startServer(services, (isDraining) => createAppFromServices(services, isDraining));
+  const workers = flags.has('--no-worker') ? [] : startBackgroundWorkers(services);
+  const running = startServer(services, (isDraining) => createAppFromServices(services, isDraining), workers);
   exitOnSignals(running.shutdown);
 }
