@@ -3,13 +3,15 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEPLOY, KUBECTL, parseYamlDocuments } from './helpers';
+import { DEPLOY, KUBECTL, announceMissing, parseYamlDocuments } from './helpers';
 
 /**
  * deploy/scripts/deploy.sh against a stand-in kubectl that records every call (rendering
  * is passed on to the real kubectl): the migration Job must complete before the
  * Deployments change, and a failed migration must stop the deploy.
  */
+
+announceMissing('kubectl', KUBECTL, 'deploy/scripts/deploy.sh rendering and ordering tests');
 
 const SCRIPT = resolve(DEPLOY, 'scripts/deploy.sh');
 const IMAGE = '111122223333.dkr.ecr.eu-west-1.amazonaws.com/nimbuspay:0123456789abcdef0123456789abcdef01234567';

@@ -22,12 +22,14 @@ export const PROMTOOL = Bun.which('promtool');
  * Tool-dependent tests skip (never fail) where the tool is absent, e.g. on a laptop
  * running `npm test`; CI installs them with deploy/ci-install.sh. Say so once, loudly.
  */
+const INSTALL_HINTS: Record<string, string> = {
+  promtool: 'Install it with `sudo bash deploy/ci-install.sh` (Debian/Ubuntu: package `prometheus`)',
+  kubectl: 'Install kubectl 1.27 or later (its built-in kustomize renders the overlays)',
+};
+
 export function announceMissing(tool: string, path: string | null, what: string): void {
   if (path) return;
-  console.warn(
-    `\n[test/deploy] SKIPPING ${what}: \`${tool}\` is not installed. ` +
-      `Install it with \`sudo bash deploy/ci-install.sh\` (Debian/Ubuntu) to run these tests.\n`,
-  );
+  console.warn(`\n[test/deploy] SKIPPING ${what}: \`${tool}\` is not installed. ${INSTALL_HINTS[tool]} to run these tests.\n`);
 }
 
 export type K8sObject = {
