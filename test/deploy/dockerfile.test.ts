@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEPLOY, ROOT } from './helpers';
 
@@ -64,11 +64,14 @@ describe('deploy/Dockerfile', () => {
     expect(inRuntime('EXPOSE')).toEqual(['3000']);
   });
 
-  test('the `nimbus` wrapper runs the same CLI entry point as `npm start`, exec-ing so Bun gets SIGTERM', () => {
-    const entry = /^bun (\S+) serve$/.exec(packageJson.scripts.start)?.[1];
-    expect(entry).toBeTruthy();
-    const wrapper = all('RUN').find((run) => run.includes('/usr/local/bin/nimbus'))!;
-    expect(wrapper).toContain(`exec bun /app/${entry} "$@"`);
+  test('`nimbus` on PATH is the package\'s own launcher, which execs Bun so that Bun gets SIGTERM', () => {
+    expect(packageJson.bin.nimbus).toBe('./bin/nimbus');
+    expect(inRuntime('RUN')).toContain('ln -s /app/bin/nimbus /usr/local/bin/nimbus');
+    expect(inRuntime('WORKDIR')).toEqual(['/app']);
+    const launcher = readFileSync(resolve(ROOT, 'bin/nimbus'), 'utf8');
+    expect(launcher).toMatch(/^exec .*runtime\/cli\/main\.ts" "\$@"$/m);
+    // COPY keeps the mode from the build context: the launcher must be executable.
+    expect(statSync(resolve(ROOT, 'bin/nimbus')).mode & 0o111).not.toBe(0);
   });
 
   test('.dockerignore keeps the repository history, local state, secrets and tests out of the image', () => {
