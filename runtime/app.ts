@@ -3,7 +3,7 @@ import type { Database } from '../db';
 import { authPlugin } from '../plugins/auth';
 import { docsPlugin, opsPlugin } from '../plugins/ops';
 import { tenancyRoutes } from '../plugins/tenancy';
-import { auditTrail } from './audit';
+import { auditRoutes, auditTrail } from './audit';
 import type { Config } from './config';
 import { httpPlugin } from './http';
 import type { Logger } from './logger';
@@ -34,6 +34,7 @@ export function createApp(deps: AppDeps) {
     .use(opsPlugin({ config, database, metrics, isDraining: deps.isDraining ?? (() => false) }))
     .use(authPlugin({ config, database, logger }))
     .use(tenancyRoutes({ config, database, logger }))
+    .use(auditRoutes({ config, database, logger }))
     .use(webhookRoutes({ config, database, logger }));
 }
 

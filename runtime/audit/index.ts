@@ -1,1 +1,2 @@
 export { auditTrail, flushAudit } from './recorder';
+export { auditRoutes } from './routes';

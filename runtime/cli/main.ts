@@ -1,6 +1,7 @@
 #!/usr/bin/env bun
 import { ConfigError } from '../config';
 import { parseArgs } from './args';
+import { bootstrapCommand } from './bootstrap';
 import { migrateCommand } from './migrate';
 import { serveCommand } from './serve';
 import { workerCommand } from './worker';
@@ -18,6 +19,7 @@ const FLAGS: Record<string, readonly string[]> = {
   serve: ['--migrate', '--no-worker'],
   worker: [],
   migrate: [],
+  bootstrap: ['--json'],
   help: [],
 };
 
@@ -28,6 +30,8 @@ async function main(argv: string[]): Promise<void> {
       return serveCommand(flags);
     case 'worker':
       return workerCommand();
+    case 'bootstrap':
+      return bootstrapCommand(flags);
     case 'migrate':
       return migrateCommand();
     case 'help':
