@@ -133,7 +133,7 @@ describe('webhook endpoints', () => {
   });
 
   test('EventTypeOrWildcard lists exactly the event types and *', () => {
-    expect(EventTypeOrWildcard.anyOf.map((literal) => literal.const).sort()).toEqual(['*', ...EVENT_TYPES].sort());
+    expect((EventTypeOrWildcard.anyOf as Array<{ const: string }>).map((literal) => literal.const).sort()).toEqual([...EVENT_TYPES, '*'].sort());
   });
 });
 
