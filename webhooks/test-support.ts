@@ -47,14 +47,15 @@ export function startReceiver(path = '/hook', port = 0): Receiver {
     async fetch(request) {
       const body = await request.text();
       received.push({ headers: Object.fromEntries(request.headers.entries()), body, at: Date.now() });
-      const answer = await receiver.respond(request, received.length);
+      const n = received.length;
+      // Waiters hear of an arrival at once, even while the answer is held back.
       for (const waiter of [...waiters]) {
         if (received.length >= waiter.count) {
           waiters.splice(waiters.indexOf(waiter), 1);
           waiter.resolve();
         }
       }
-      return answer;
+      return receiver.respond(request, n);
     },
   });
   receiver.port = server.port!;

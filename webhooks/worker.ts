@@ -78,8 +78,9 @@ export function startWebhookWorker(deps: WebhookWorkerDeps, options: WebhookWork
   const workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const concurrency = options.concurrency ?? 16;
   const perEndpoint = options.perEndpoint ?? 4;
-  const timeoutMs = options.timeoutMs ?? 15_000;
-  const leaseMs = options.leaseMs ?? Math.max(60_000, timeoutMs * 4);
+  const leaseMs = options.leaseMs ?? Math.max(60_000, (options.timeoutMs ?? 15_000) * 4);
+  // An attempt must end before its lease does, or a second worker could send it concurrently.
+  const timeoutMs = Math.max(100, Math.min(options.timeoutMs ?? 15_000, leaseMs - 1000));
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const log = logger.child({ component: 'webhook-worker', worker_id: workerId });
