@@ -64,7 +64,8 @@ export function auditTrail(deps: { database: Database; logger: Logger }) {
       tenantId: state.audit?.tenantId ?? principal.tenantId ?? principal.tokenTenantId ?? null,
       clientId: principal.clientId,
       action: state.audit?.action ?? `${request.method} ${route}`,
-      resourceId: state.audit?.resourceId ?? params?.id ?? (status < 400 ? idInBody((context as { responseValue?: unknown }).responseValue) : undefined) ?? null,
+      // Only for requests that succeeded: an id a caller merely tried (another tenant's, say) is not theirs to see listed.
+      resourceId: status < 400 ? (state.audit?.resourceId ?? params?.id ?? idInBody((context as { responseValue?: unknown }).responseValue) ?? null) : null,
       requestId: state.id,
       outcome: status < 400 ? 'succeeded' : 'failed',
       status: String(status),
