@@ -1,0 +1,20 @@
+/**
+ * `npm run bench [name...]`: runs the named benchmarks (default: all), each in its own
+ * process so one cannot skew another. Benchmarks never run in `npm test`.
+ */
+import { join } from 'node:path';
+
+const BENCHMARKS: Record<string, string> = {
+  webhooks: 'webhooks.ts',
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted.length ? wanted : Object.keys(BENCHMARKS)) {
+  const file = BENCHMARKS[name];
+  if (!file) {
+    console.error(`unknown benchmark '${name}'; known: ${Object.keys(BENCHMARKS).join(', ')}`);
+    process.exit(1);
+  }
+  const child = Bun.spawn([process.execPath, join(import.meta.dir, file)], { stdout: 'inherit', stderr: 'inherit', env: process.env });
+  if ((await child.exited) !== 0) process.exit(1);
+}
