@@ -3,10 +3,16 @@ import { Type, type Static } from '@sinclair/typebox';
 const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 UTC.' });
 
 /** API.md "Conventions": at most 50 keys, key <= 40 chars, value <= 500 chars. */
-export const Metadata = Type.Record(Type.String({ minLength: 1, maxLength: 40 }), Type.String({ maxLength: 500 }), {
-  maxProperties: 50,
-  description: 'String-to-string map: at most 50 keys, keys up to 40 characters, values up to 500.',
-});
+export const METADATA_KEY_MAX = 40;
+/** An object with string values (not a TypeBox Record) so a bad value is reported as `metadata.<key>`; key lengths are checked in the service. */
+export const Metadata = Type.Object(
+  {},
+  {
+    additionalProperties: Type.String({ maxLength: 500 }),
+    maxProperties: 50,
+    description: 'String-to-string map: at most 50 keys, keys up to 40 characters, values up to 500.',
+  },
+);
 
 export const Name = Type.String({ minLength: 1, maxLength: 200 });
 

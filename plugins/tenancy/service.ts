@@ -5,7 +5,7 @@ import { randomId } from '../../runtime/ids';
 import { forgetClient } from '../auth/clients';
 import { isPlatformScope, isScope, isTenantScope, PLATFORM_SCOPES, type Scope, TENANT_SCOPES } from '../auth/model';
 import { hashSecret, newClientSecret } from '../auth/secrets';
-import type { Client, ClientWithSecret, Tenant } from './model';
+import { type Client, type ClientWithSecret, METADATA_KEY_MAX, type Tenant } from './model';
 import { type ListParams, pageQuery, toPage } from './pagination';
 
 type TenantRow = typeof schema.tenants.$inferSelect;
@@ -42,6 +42,11 @@ export async function createTenant(
   database: Database,
   input: { name: string; metadata?: Record<string, string> },
 ): Promise<Tenant & { client: ClientWithSecret }> {
+  for (const key of Object.keys(input.metadata ?? {})) {
+    if (key.length === 0 || key.length > METADATA_KEY_MAX) {
+      throw parameterInvalid(`metadata.${key}`, `Metadata keys must be 1 to ${METADATA_KEY_MAX} characters.`);
+    }
+  }
   const tenantId = randomId('ten');
   const credentials = await newSecret();
   // One transaction: a tenant never exists without its first client.

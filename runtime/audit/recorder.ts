@@ -51,30 +51,66 @@ function statusOf(context: { error?: unknown; code?: unknown; request: Request; 
  */
 export function auditTrail(deps: { database: Database; logger: Logger }) {
   const { database, logger } = deps;
-  return new Elysia({ name: 'nimbus:audit' }).onAfterResponse({ as: 'global' }, (context) => {
+  // Elysia runs after-response hooks on a later tick; a read arriving first must still see
+  // the write. So every mutating /v1 request announces its audit write when it starts.
+  const announced = new WeakMap<Request, () => void>();
+  return new Elysia({ name: 'nimbus:audit' })
+    .onRequest(({ request }) => {
+      if (!MUTATING.has(request.method) || !new URL(request.url).pathname.startsWith('/v1/')) return;
+      let done!: () => void;
+      const landed = new Promise<void>((resolve) => {
+        done = resolve;
+      });
+      const set = pendingOf(database);
+      set.add(landed);
+      // Bounded: a request that never reaches the hook cannot hold readers up.
+      const timer = setTimeout(done, 5_000);
+      announced.set(request, () => {
+        clearTimeout(timer);
+        done();
+      });
+      void landed.then(() => set.delete(landed));
+    })
+    .onAfterResponse({ as: 'global' }, async (context) => {
+      const { request } = context;
+      try {
+        await record(context as unknown as AfterResponseContext);
+      } finally {
+        announced.get(request)?.();
+      }
+    });
+
+  async function record(context: AfterResponseContext): Promise<void> {
     const { request, route } = context;
     if (!MUTATING.has(request.method) || !route?.startsWith('/v1/')) return;
     const state = requestState(request);
     const principal = state.principal;
     if (!principal) return;
-    const status = statusOf(context as never);
-    const params = (context as { params?: Record<string, string> }).params;
+    const status = statusOf(context);
+    const params = context.params;
     const row = {
       id: randomId('aud'),
       tenantId: state.audit?.tenantId ?? principal.tenantId ?? principal.tokenTenantId ?? null,
       clientId: principal.clientId,
       action: state.audit?.action ?? `${request.method} ${route}`,
       // Only for requests that succeeded: an id a caller merely tried (another tenant's, say) is not theirs to see listed.
-      resourceId: status < 400 ? (state.audit?.resourceId ?? params?.id ?? idInBody((context as { responseValue?: unknown }).responseValue) ?? null) : null,
+      resourceId: status < 400 ? (state.audit?.resourceId ?? params?.id ?? idInBody(context.responseValue) ?? null) : null,
       requestId: state.id,
       outcome: status < 400 ? 'succeeded' : 'failed',
       status: String(status),
     };
-    const write = database
+    await database
       .system((tx) => tx.insert(schema.auditEvents).values(row))
       .catch((error: unknown) => logger.error({ err: error, request_id: state.id }, 'audit event not recorded'));
-    const set = pendingOf(database);
-    set.add(write);
-    void write.finally(() => set.delete(write));
-  });
+  }
+}
+
+interface AfterResponseContext {
+  request: Request;
+  route: string;
+  set: { status?: unknown };
+  error?: unknown;
+  code?: unknown;
+  params?: Record<string, string>;
+  responseValue?: unknown;
 }
