@@ -60,6 +60,16 @@ describe('webhook endpoints', () => {
     const next = await json(await t.request('GET', `/v1/webhook_endpoints?limit=2&starting_after=${ids[1]}`, { token: tenant.token }));
     expect(next.data.map((row: { id: string }) => row.id)).toEqual([ids[0]]);
     expect(next.has_more).toBe(false);
+    const since = await json(await t.request('GET', `/v1/webhook_endpoints?created_gte=${encodeURIComponent(page.data[1].created_at)}`, { token: tenant.token }));
+    expect(since.data.map((row: { id: string }) => row.id)).toContain(ids[1]);
+    const newer = await json(await t.request('GET', `/v1/webhook_endpoints?ending_before=${ids[0]}`, { token: tenant.token }));
+    expect(newer.data.map((row: { id: string }) => row.id)).toEqual([ids[2], ids[1]]);
+    const unknownCursor = await t.request('GET', '/v1/webhook_endpoints?starting_after=we_nope', { token: tenant.token });
+    expect(unknownCursor.status).toBe(404);
+    expect((await json(unknownCursor)).error.param).toBe('starting_after');
+    const badTime = await t.request('GET', '/v1/webhook_endpoints?created_gte=yesterday', { token: tenant.token });
+    expect(badTime.status).toBe(400);
+    expect((await json(badTime)).error.param).toBe('created_gte');
     const bad = await t.request('GET', '/v1/webhook_endpoints?limit=0', { token: tenant.token });
     expect(bad.status).toBe(400);
     expect((await json(bad)).error.param).toBe('limit');

@@ -1,5 +1,4 @@
 import { type Static, Type } from '@sinclair/typebox';
-import { ListQueryProperties } from '../runtime/pagination';
 
 /** TypeBox schemas of the webhook API (API.md "Events and webhooks"): the single source of its shapes. */
 
@@ -110,7 +109,16 @@ export const Redelivery = Type.Object({
   has_more: Type.Literal(false),
 });
 
-export const ListQuery = Type.Object({ ...ListQueryProperties }, { additionalProperties: false });
+export const ListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String({ description: 'How many objects to return, 1 to 100 (default 10).', pattern: '^[0-9]+$' })),
+    starting_after: Type.Optional(Type.String({ description: 'An object id: return the page just older than it.' })),
+    ending_before: Type.Optional(Type.String({ description: 'An object id: return the page just newer than it.' })),
+    created_gte: Type.Optional(Type.String({ description: 'RFC 3339 timestamp, inclusive.', format: 'date-time' })),
+    created_lte: Type.Optional(Type.String({ description: 'RFC 3339 timestamp, inclusive.', format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
 
 export const IdParams = Type.Object({ id: Type.String() });
 

@@ -4,7 +4,7 @@ import { authGuard, tenantOf } from '../plugins/auth';
 import type { Config } from '../runtime/config';
 import { requestState } from '../runtime/http';
 import type { Logger } from '../runtime/logger';
-import { parseListQuery } from '../runtime/pagination';
+import { listParams } from '../plugins/tenancy/pagination';
 import {
   CreateEndpointBody,
   DeletedEndpoint,
@@ -74,7 +74,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
         },
       },
     )
-    .get('/v1/webhook_endpoints', ({ query, request }) => listEndpoints(database, tenantOf(request), parseListQuery(query)), {
+    .get('/v1/webhook_endpoints', ({ query, request }) => listEndpoints(database, tenantOf(request), listParams(query)), {
       scopes: ['webhooks:read', 'webhooks:write'],
       query: ListQuery,
       response: { 200: WebhookEndpointList, ...errorResponses(400, 401, 403, 404) },
@@ -141,7 +141,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
     )
     .get(
       '/v1/webhook_endpoints/:id/deliveries',
-      ({ params, query, request }) => listDeliveries(database, tenantOf(request), params.id, parseListQuery(query)),
+      ({ params, query, request }) => listDeliveries(database, tenantOf(request), params.id, listParams(query)),
       {
         scopes: ['webhooks:read', 'webhooks:write'],
         params: IdParams,

@@ -1,8 +1,8 @@
-import { and, arrayContains, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, arrayContains, eq, or, type SQL, sql } from 'drizzle-orm';
 import { type Database, schema, type Tx } from '../db';
 import { parameterInvalid, resourceMissing, unexpectedState } from '../runtime/errors';
 import { randomId } from '../runtime/ids';
-import { type ListParams, listPage, listResponse } from '../runtime/pagination';
+import { type ListParams, pageQuery, toPage } from '../plugins/tenancy/pagination';
 import type { CreateEndpointBody, UpdateEndpointBody, WebhookDelivery, WebhookEndpoint } from './model';
 import { queueDeliveries } from './outbox';
 import { generateSecret } from './signing';
@@ -95,10 +95,22 @@ export async function getEndpoint(database: Database, tenantId: string, id: stri
   return endpointResource(await database.tenant(tenantId, (tx) => findEndpoint(tx, id)));
 }
 
+/** The seq of a list cursor, looked up in the same scope (another tenant's id is simply unknown: 404). */
+async function cursorSeq(tx: Tx, table: typeof schema.webhookEndpoints | typeof schema.webhookDeliveries, params: ListParams, kind: string, scope?: SQL) {
+  const cursor = params.startingAfter ?? params.endingBefore;
+  if (cursor === undefined) return undefined;
+  const [row] = await tx.select({ seq: table.seq }).from(table).where(and(eq(table.id, cursor), scope)).limit(1);
+  if (!row) throw resourceMissing(kind, cursor, params.startingAfter !== undefined ? 'starting_after' : 'ending_before');
+  return row.seq;
+}
+
 export async function listEndpoints(database: Database, tenantId: string, params: ListParams) {
   return database.tenant(tenantId, async (tx) => {
-    const page = await listPage<EndpointRow>(tx, schema.webhookEndpoints, { params, kind: 'webhook endpoint' });
-    return listResponse(page.rows.map(endpointResource), page.hasMore);
+    const table = schema.webhookEndpoints;
+    const page = pageQuery(table, params, await cursorSeq(tx, table, params, 'webhook endpoint'));
+    const rows = await tx.select().from(table).where(page.where).orderBy(page.orderBy).limit(page.take);
+    const { data, hasMore } = toPage(rows, params.limit, page.reverse);
+    return { object: 'list' as const, data: data.map(endpointResource), has_more: hasMore };
   });
 }
 
@@ -152,18 +164,22 @@ export async function rotateSecret(database: Database, tenantId: string, id: str
 export async function listDeliveries(database: Database, tenantId: string, endpointId: string, params: ListParams) {
   return database.tenant(tenantId, async (tx) => {
     await findEndpoint(tx, endpointId);
-    const page = await listPage<DeliveryRow>(tx, schema.webhookDeliveries, {
-      params,
-      filters: [eq(schema.webhookDeliveries.endpointId, endpointId)],
-      kind: 'webhook delivery',
-    });
-    const eventIds = [...new Set(page.rows.map((row) => row.eventId))];
-    const types = new Map<string, string>();
-    if (eventIds.length > 0) {
-      const events = await tx.select({ id: schema.events.id, type: schema.events.type }).from(schema.events).where(inArray(schema.events.id, eventIds));
-      for (const event of events) types.set(event.id, event.type);
-    }
-    return listResponse(page.rows.map((row) => deliveryResource({ ...row, eventType: types.get(row.eventId) })), page.hasMore);
+    const table = schema.webhookDeliveries;
+    const scope = eq(table.endpointId, endpointId);
+    const page = pageQuery(table, params, await cursorSeq(tx, table, params, 'webhook delivery', scope), [scope]);
+    const rows = await tx
+      .select({ delivery: table, eventType: schema.events.type })
+      .from(table)
+      .innerJoin(schema.events, eq(schema.events.id, table.eventId))
+      .where(page.where)
+      .orderBy(page.orderBy)
+      .limit(page.take);
+    const { data, hasMore } = toPage(rows, params.limit, page.reverse);
+    return {
+      object: 'list' as const,
+      data: data.map((row) => deliveryResource({ ...row.delivery, eventType: row.eventType })),
+      has_more: hasMore,
+    };
   });
 }
 
