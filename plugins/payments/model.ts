@@ -1,0 +1,203 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { PaymentMethodPublic, PaymentMethodRequest } from '../payment-methods/model.ts';
+import { ListQueryProperties } from '../../runtime/pagination';
+import { MAX_AMOUNT, SUPPORTED_CURRENCIES } from '../../runtime/payments/currencies';
+
+/**
+ * The payments API as TypeBox schemas: request bodies (checked by Elysia, explained as
+ * API.md 400s), response objects (the OpenAPI document) and the types of the services.
+ */
+
+/** OpenAPI 3.0 has no `type: null`; `nullable` says the same thing to every generator. */
+export function Nullable<T extends TSchema>(schema: T) {
+  return Type.Union([schema, Type.Null()]);
+}
+
+const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339, UTC.' });
+
+export const Metadata = Type.Object(
+  {},
+  {
+    additionalProperties: Type.String({ maxLength: 500 }),
+    maxProperties: 50,
+    description: 'String-to-string map: at most 50 keys, keys up to 40 characters, values up to 500.',
+  },
+);
+export type Metadata = Static<typeof Metadata>;
+
+export const PAYMENT_STATUSES = ['requires_confirmation', 'processing', 'requires_capture', 'succeeded', 'failed', 'canceled'] as const;
+// Written out (not mapped from the array): Elysia's response typing needs literal tuples.
+export const PaymentStatus = Type.Union([Type.Literal('requires_confirmation'), Type.Literal('processing'), Type.Literal('requires_capture'), Type.Literal('succeeded'), Type.Literal('failed'), Type.Literal('canceled')]);
+export type PaymentStatus = Static<typeof PaymentStatus>;
+
+export const CaptureMethod = Type.Union([Type.Literal('automatic'), Type.Literal('manual')]);
+export type CaptureMethod = Static<typeof CaptureMethod>;
+
+export const CANCELLATION_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent', 'abandoned'] as const;
+export const CancellationReason = Type.Union([Type.Literal('requested_by_customer'), Type.Literal('duplicate'), Type.Literal('fraudulent'), Type.Literal('abandoned')]);
+export type CancellationReason = Static<typeof CancellationReason>;
+
+const Amount = Type.Integer({ minimum: 1, maximum: MAX_AMOUNT, description: 'Integer minor units (whole units for JPY, KRW).' });
+
+export const CreatePaymentBody = Type.Object(
+  {
+    amount: Amount,
+    currency: Type.String({ description: `Uppercase ISO 4217 code, one of ${SUPPORTED_CURRENCIES.join(', ')}.`, example: 'EUR' }),
+    capture_method: Type.Optional(CaptureMethod),
+    confirm: Type.Optional(Type.Boolean({ description: 'Default true. false leaves the payment in requires_confirmation.' })),
+    payment_method: PaymentMethodRequest,
+    description: Type.Optional(Type.String({ maxLength: 1000 })),
+    metadata: Type.Optional(Metadata),
+    processor: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'Force one processor (by id) instead of routing.' })),
+  },
+  { additionalProperties: false },
+);
+export type CreatePaymentBody = Static<typeof CreatePaymentBody>;
+
+export const ConfirmPaymentBody = Type.Object({}, { additionalProperties: false });
+
+export const CapturePaymentBody = Type.Object(
+  {
+    amount_to_capture: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: MAX_AMOUNT, description: 'At most amount_capturable; default all of it. The rest is released.' }),
+    ),
+  },
+  { additionalProperties: false },
+);
+export type CapturePaymentBody = Static<typeof CapturePaymentBody>;
+
+export const CancelPaymentBody = Type.Object({ cancellation_reason: Type.Optional(CancellationReason) }, { additionalProperties: false });
+export type CancelPaymentBody = Static<typeof CancelPaymentBody>;
+
+export const PaymentFailure = Type.Object({
+  code: Type.String({ description: 'card_declined, expired_card, incorrect_cvc, processing_error, or a bank return code (R01, AC04).' }),
+  decline_code: Type.Optional(Type.String({ description: 'Why a card was declined, for card_declined.' })),
+  message: Type.String(),
+});
+export type PaymentFailure = Static<typeof PaymentFailure>;
+
+export const Payment = Type.Object(
+  {
+    id: Type.String({ pattern: '^pay_' }),
+    object: Type.Literal('payment'),
+    status: PaymentStatus,
+    amount: Type.Integer(),
+    currency: Type.String(),
+    capture_method: CaptureMethod,
+    amount_capturable: Type.Integer(),
+    amount_received: Type.Integer(),
+    amount_refunded: Type.Integer({ description: 'Sum of succeeded refunds.' }),
+    payment_method: PaymentMethodPublic,
+    processor: Nullable(Type.String({ description: 'The processor that served the payment.' })),
+    processor_reference: Nullable(Type.String()),
+    failure: Nullable(PaymentFailure),
+    cancellation_reason: Nullable(Type.String({ description: 'As requested, or automatic when an authorization expired (as Stripe does).' })),
+    description: Nullable(Type.String()),
+    metadata: Metadata,
+    created_at: Timestamp,
+    updated_at: Timestamp,
+  },
+  { description: 'A payment. Full card numbers, CVCs and account numbers never appear here.' },
+);
+export type Payment = Static<typeof Payment>;
+
+export const ListPaymentsQuery = Type.Object(
+  { ...ListQueryProperties, status: Type.Optional(Type.String({ description: `One of ${PAYMENT_STATUSES.join(', ')}.` })) },
+  { additionalProperties: false },
+);
+
+export const REFUND_REASONS = ['requested_by_customer', 'duplicate', 'fraudulent'] as const;
+export const RefundReason = Type.Union([Type.Literal('requested_by_customer'), Type.Literal('duplicate'), Type.Literal('fraudulent')]);
+
+export const CreateRefundBody = Type.Object(
+  {
+    payment: Type.String({ minLength: 1, maxLength: 255, description: 'The id of a succeeded payment.' }),
+    amount: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_AMOUNT, description: 'Default: all that remains refundable.' })),
+    reason: Type.Optional(RefundReason),
+    metadata: Type.Optional(Metadata),
+  },
+  { additionalProperties: false },
+);
+export type CreateRefundBody = Static<typeof CreateRefundBody>;
+
+export const RefundStatus = Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]);
+export type RefundStatus = Static<typeof RefundStatus>;
+
+export const RefundFailure = Type.Object({ code: Type.String(), message: Type.String() });
+
+export const Refund = Type.Object({
+  id: Type.String({ pattern: '^re_' }),
+  object: Type.Literal('refund'),
+  payment: Type.String(),
+  amount: Type.Integer(),
+  currency: Type.String(),
+  status: RefundStatus,
+  reason: Nullable(RefundReason),
+  failure: Nullable(RefundFailure),
+  metadata: Metadata,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type Refund = Static<typeof Refund>;
+
+export const ListRefundsQuery = Type.Object(
+  { ...ListQueryProperties, payment: Type.Optional(Type.String({ description: 'Only the refunds of this payment.' })) },
+  { additionalProperties: false },
+);
+
+export const EventType = Type.Union([Type.Literal('payment.created'), Type.Literal('payment.processing'), Type.Literal('payment.requires_capture'), Type.Literal('payment.succeeded'), Type.Literal('payment.failed'), Type.Literal('payment.canceled'), Type.Literal('refund.created'), Type.Literal('refund.succeeded'), Type.Literal('refund.failed')]);
+
+export const Event = Type.Object({
+  id: Type.String({ pattern: '^evt_' }),
+  object: Type.Literal('event'),
+  type: EventType,
+  created_at: Timestamp,
+  data: Type.Object({
+    object: Type.Union([Payment, Refund], { description: 'The payment or refund as of the change.' }),
+  }),
+});
+
+export const ListEventsQuery = Type.Object(
+  {
+    ...ListQueryProperties,
+    type: Type.Optional(Type.String({ description: 'An event type, or a prefix wildcard such as payment.* (as Stripe allows).' })),
+    object_id: Type.Optional(Type.String({ description: 'Only events about this payment or refund (a NimbusPay addition).' })),
+  },
+  { additionalProperties: false },
+);
+
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 255 }) });
+
+export const ListOf = <T extends TSchema>(item: T) =>
+  Type.Object({ object: Type.Literal('list'), data: Type.Array(item), has_more: Type.Boolean() });
+
+/** The API.md error envelope, for the error responses of the OpenAPI document. */
+export const ApiErrorResponse = Type.Object(
+  {
+    error: Type.Object({
+      type: Type.String(),
+      code: Type.String(),
+      message: Type.String(),
+      param: Type.Optional(Type.String()),
+      decline_code: Type.Optional(Type.String()),
+      request_id: Type.String(),
+    }),
+  },
+  { description: 'The error envelope (API.md "Errors").' },
+);
+
+const ERROR_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid request (validation).',
+  401: 'Missing, invalid or expired bearer token.',
+  402: 'The card was declined (card_error).',
+  403: 'The token lacks the required scope.',
+  404: 'No such object for this tenant.',
+  409: 'Wrong state, refund over the captured amount, or an idempotency key still in use.',
+  422: 'Idempotency key reused with a different request.',
+  503: 'The processors are unavailable.',
+};
+
+/** `response` entries for the listed error statuses, all with the error envelope. */
+export function errorResponses(...statuses: number[]): { [status: string]: typeof ApiErrorResponse } {
+  return Object.fromEntries(statuses.map((status) => [status, { ...ApiErrorResponse, description: ERROR_DESCRIPTIONS[status] ?? 'Error.' }]));
+}

@@ -1,0 +1,144 @@
+import { Elysia } from 'elysia';
+import { ApiError } from '../../runtime/errors';
+import { requestState } from '../../runtime/http';
+import { listResponse } from '../../runtime/pagination';
+import { paymentResource, type AuthorizationOutcome } from '../../runtime/payments';
+import { authGuard, tenantOf } from '../auth';
+import type { PaymentsPluginDeps } from './index';
+import {
+  CancelPaymentBody,
+  CapturePaymentBody,
+  ConfirmPaymentBody,
+  CreatePaymentBody,
+  errorResponses,
+  IdParams,
+  ListOf,
+  ListPaymentsQuery,
+  Payment,
+  type PaymentFailure,
+} from './model';
+
+const TAGS = ['Payments'];
+const READ = ['payments:read', 'payments:write'] as const;
+
+/** The 402 of a confirm that ended `failed` (API.md "Payments": Stripe's behaviour on confirm). */
+export function cardError(failure: PaymentFailure): ApiError {
+  return new ApiError(402, 'card_error', failure.code, failure.message, failure.decline_code ? { declineCode: failure.decline_code } : {});
+}
+
+function audit(request: Request, action: string, resourceId: string): void {
+  requestState(request).audit = { action, resourceId };
+}
+
+/** /v1/payments: create (201, a decline is a `failed` payment), confirm/capture/cancel (200), retrieve, list. */
+export function paymentRoutes(deps: PaymentsPluginDeps) {
+  const { service } = deps;
+  const { payments, captureCancel } = service;
+  return new Elysia({ name: 'nimbus:payments:payments' })
+    .use(authGuard(deps))
+    .post(
+      '/v1/payments',
+      async ({ body, request, set }) => {
+        const outcome: AuthorizationOutcome = await payments.create(tenantOf(request), body);
+        audit(request, 'payment.create', outcome.row.id);
+        set.status = 201;
+        return paymentResource(outcome.row);
+      },
+      {
+        scopes: ['payments:write'],
+        body: CreatePaymentBody,
+        response: { 201: Payment, ...errorResponses(400, 401, 403, 409, 422, 503) },
+        detail: {
+          tags: TAGS,
+          summary: 'Create a payment',
+          operationId: 'createPayment',
+          description:
+            'Creates a payment and, unless `confirm` is false, sends it to a processor at once. Cards resolve synchronously: ' +
+            'a declined card is not an error here, the payment is returned with 201, `status: failed` and a `failure` object. ' +
+            'Bank transfers return `processing` and settle later. Send an `Idempotency-Key` header to retry safely.',
+        },
+      },
+    )
+    .get(
+      '/v1/payments',
+      async ({ query, request }) => {
+        const page = await payments.list(tenantOf(request), query);
+        return listResponse(page.rows.map(paymentResource), page.hasMore);
+      },
+      {
+        scopes: [...READ],
+        query: ListPaymentsQuery,
+        response: { 200: ListOf(Payment), ...errorResponses(400, 401, 403, 404) },
+        detail: { tags: TAGS, summary: 'List payments, newest first', operationId: 'listPayments' },
+      },
+    )
+    .get('/v1/payments/:id', async ({ params, request }) => paymentResource(await payments.retrieve(tenantOf(request), params.id)), {
+      scopes: [...READ],
+      params: IdParams,
+      response: { 200: Payment, ...errorResponses(401, 403, 404) },
+      detail: { tags: TAGS, summary: 'Retrieve a payment', operationId: 'getPayment' },
+    })
+    .post(
+      '/v1/payments/:id/confirm',
+      async ({ params, request }) => {
+        const outcome = await payments.confirm(tenantOf(request), params.id);
+        audit(request, 'payment.confirm', params.id);
+        if (outcome.kind === 'failed') throw cardError(outcome.failure);
+        return paymentResource(outcome.row);
+      },
+      {
+        scopes: ['payments:write'],
+        params: IdParams,
+        body: ConfirmPaymentBody,
+        response: { 200: Payment, ...errorResponses(400, 401, 402, 403, 404, 409, 422, 503) },
+        detail: {
+          tags: TAGS,
+          summary: 'Confirm a payment',
+          operationId: 'confirmPayment',
+          description:
+            'Only from `requires_confirmation`. A declined card answers 402 `card_error` (`card_declined` with a `decline_code`, ' +
+            '`expired_card`, `incorrect_cvc`, or `processing_error`), and the payment becomes `failed`, as Stripe does.',
+        },
+      },
+    )
+    .post(
+      '/v1/payments/:id/capture',
+      async ({ params, body, request }) => {
+        const row = await captureCancel.capture(tenantOf(request), params.id, body.amount_to_capture);
+        audit(request, 'payment.capture', params.id);
+        return paymentResource(row);
+      },
+      {
+        scopes: ['payments:write'],
+        params: IdParams,
+        body: CapturePaymentBody,
+        response: { 200: Payment, ...errorResponses(400, 401, 403, 404, 409, 422, 503) },
+        detail: {
+          tags: TAGS,
+          summary: 'Capture an authorized payment',
+          operationId: 'capturePayment',
+          description: 'Only from `requires_capture`, once. `amount_to_capture` defaults to `amount_capturable`; the rest of the authorization is released.',
+        },
+      },
+    )
+    .post(
+      '/v1/payments/:id/cancel',
+      async ({ params, body, request }) => {
+        const row = await captureCancel.cancel(tenantOf(request), params.id, body.cancellation_reason);
+        audit(request, 'payment.cancel', params.id);
+        return paymentResource(row);
+      },
+      {
+        scopes: ['payments:write'],
+        params: IdParams,
+        body: CancelPaymentBody,
+        response: { 200: Payment, ...errorResponses(400, 401, 403, 404, 409, 422, 503) },
+        detail: {
+          tags: TAGS,
+          summary: 'Cancel a payment',
+          operationId: 'cancelPayment',
+          description: 'From `requires_confirmation` or `requires_capture` (releases the authorization).',
+        },
+      },
+    );
+}

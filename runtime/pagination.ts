@@ -1,0 +1,112 @@
+import { Type } from '@sinclair/typebox';
+import { and, asc, desc, eq, gt, gte, lt, lte, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
+import type { Tx } from '../db';
+import { parameterInvalid, resourceMissing } from './errors';
+
+/**
+ * Cursor pagination shared by every list route (API.md "Lists"): newest first, by the
+ * table's monotonic `seq`, cursors are object ids. Routes declare `ListQueryProperties`
+ * (strings, for the OpenAPI document) and call `parseListQuery` for the semantics.
+ */
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}:\d{2})$/i;
+
+/** Query properties every list accepts; spread them into a route's query schema. */
+export const ListQueryProperties = {
+  limit: Type.Optional(Type.String({ description: 'How many objects to return, 1 to 100 (default 10).', pattern: '^[0-9]+$' })),
+  starting_after: Type.Optional(Type.String({ description: 'An object id: return the page just older than it.' })),
+  ending_before: Type.Optional(Type.String({ description: 'An object id: return the page just newer than it.' })),
+  created_gte: Type.Optional(Type.String({ description: 'RFC 3339 timestamp: only objects created at or after it.', format: 'date-time' })),
+  created_lte: Type.Optional(Type.String({ description: 'RFC 3339 timestamp: only objects created at or before it.', format: 'date-time' })),
+};
+
+export interface ListParams {
+  limit: number;
+  startingAfter?: string;
+  endingBefore?: string;
+  createdGte?: Date;
+  createdLte?: Date;
+}
+
+export interface ListPage<T> {
+  object: 'list';
+  data: T[];
+  has_more: boolean;
+}
+
+function single(query: Record<string, unknown>, name: string): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw parameterInvalid(name, `${name} must be given once, as a string.`);
+  return value;
+}
+
+function timestamp(query: Record<string, unknown>, name: string): Date | undefined {
+  const raw = single(query, name);
+  if (raw === undefined) return undefined;
+  const parsed = RFC3339.test(raw) ? new Date(raw) : undefined;
+  if (!parsed || Number.isNaN(parsed.getTime())) {
+    throw parameterInvalid(name, `${name} must be an RFC 3339 timestamp such as 2026-11-25T12:00:00.000Z.`);
+  }
+  return parsed;
+}
+
+/** Validates the list parameters; 400 `parameter_invalid` names the offending one. */
+export function parseListQuery(query: Record<string, unknown> = {}): ListParams {
+  const rawLimit = single(query, 'limit');
+  let limit = 10;
+  if (rawLimit !== undefined) {
+    limit = /^\d{1,3}$/.test(rawLimit) ? Number(rawLimit) : 0;
+    if (limit < 1 || limit > 100) throw parameterInvalid('limit', 'limit must be an integer from 1 to 100.');
+  }
+  const startingAfter = single(query, 'starting_after');
+  const endingBefore = single(query, 'ending_before');
+  if (startingAfter !== undefined && endingBefore !== undefined) {
+    throw parameterInvalid('ending_before', 'starting_after and ending_before are mutually exclusive: send at most one.');
+  }
+  if (startingAfter === '') throw parameterInvalid('starting_after', 'starting_after must be an object id.');
+  if (endingBefore === '') throw parameterInvalid('ending_before', 'ending_before must be an object id.');
+  return { limit, startingAfter, endingBefore, createdGte: timestamp(query, 'created_gte'), createdLte: timestamp(query, 'created_lte') };
+}
+
+/** A table that can be paged: an id, a monotonic seq and a creation time. */
+export type PageableTable = PgTable & { id: AnyPgColumn; seq: AnyPgColumn; createdAt: AnyPgColumn };
+
+/**
+ * One page of `table` (rows already limited to the tenant by RLS and by `filters`).
+ * `kind` names the object in the 404 for an unknown cursor (`No such payment: ...`).
+ */
+export async function listPage<Row>(
+  tx: Tx,
+  table: PageableTable,
+  options: { params: ListParams; filters?: Array<SQL | undefined>; kind: string },
+): Promise<{ rows: Row[]; hasMore: boolean }> {
+  const { params, kind } = options;
+  const conditions: Array<SQL | undefined> = [...(options.filters ?? [])];
+  if (params.createdGte) conditions.push(gte(table.createdAt, params.createdGte));
+  if (params.createdLte) conditions.push(lte(table.createdAt, params.createdLte));
+  const cursorId = params.startingAfter ?? params.endingBefore;
+  const newer = params.endingBefore !== undefined;
+  if (cursorId !== undefined) {
+    // The cursor must be an object this caller can see; filters do not apply to it.
+    const [cursor] = await tx.select({ seq: table.seq }).from(table as PgTable).where(eq(table.id, cursorId)).limit(1);
+    if (!cursor) throw resourceMissing(kind, cursorId, newer ? 'ending_before' : 'starting_after');
+    conditions.push(newer ? gt(table.seq, cursor.seq) : lt(table.seq, cursor.seq));
+  }
+  const rows = (await tx
+    .select()
+    .from(table as PgTable)
+    .where(and(...conditions))
+    .orderBy(newer ? asc(table.seq) : desc(table.seq))
+    .limit(params.limit + 1)) as Row[];
+  const hasMore = rows.length > params.limit;
+  const page = rows.slice(0, params.limit);
+  // ending_before walks towards newer objects; the page itself is still newest first.
+  if (newer) page.reverse();
+  return { rows: page, hasMore };
+}
+
+export function listResponse<T>(data: T[], hasMore: boolean): ListPage<T> {
+  return { object: 'list', data, has_more: hasMore };
+}
