@@ -34,7 +34,7 @@ describe('health', () => {
     const app = createApp({ config: testConfig(), database, logger: silentLogger, metrics: createMetrics() });
     const response = await app.handle(new Request('http://localhost/health/ready'));
     expect(response.status).toBe(503);
-    expect(((await response.json()) as { checks: Record<string, string> }).checks.migrations).toBe('1 pending');
+    expect(((await response.json()) as { checks: Record<string, string> }).checks.migrations).toMatch(/^[1-9][0-9]* pending$/);
     await database.close();
   });
 });
