@@ -65,8 +65,8 @@ export function listOf<T extends ReturnType<typeof Type.Object>>(item: T) {
 export const ListQuery = Type.Object(
   {
     limit: Type.Optional(Type.String({ description: '1..100, default 10.' })),
-    starting_after: Type.Optional(Type.String({ description: 'An object id: the page after (older than) it.' })),
-    ending_before: Type.Optional(Type.String({ description: 'An object id: the page before (newer than) it.' })),
+    starting_after: Type.Optional(Type.String({ description: 'An object id: the page after (older than) it. An id unknown to this tenant is 404 resource_missing (param starting_after), like an unknown id in a body.' })),
+    ending_before: Type.Optional(Type.String({ description: 'An object id: the page just newer than it. Mutually exclusive with starting_after (400 parameter_invalid).' })),
     created_gte: Type.Optional(Type.String({ description: 'RFC 3339, inclusive.' })),
     created_lte: Type.Optional(Type.String({ description: 'RFC 3339, inclusive.' })),
   },
