@@ -150,6 +150,15 @@ describe('the route table', () => {
     expect(unguarded).toEqual([]);
     expect(routes.length).toBeGreaterThan(5);
   });
+
+  test('tenant A really owns objects for every collection it could create (so the 404s below are meaningful)', () => {
+    const known = new Set(routes.map((route) => `${route.method} ${route.path}`));
+    for (const seed of SEEDS) {
+      if (!known.has(`POST ${seed.path}`)) continue;
+      const prefix = PREFIX_OF[seed.path.split('/')[2]!]!;
+      expect({ seed: seed.path, ids: (idsOfA.get(prefix) ?? []).length > 0 }).toEqual({ seed: seed.path, ids: true });
+    }
+  });
 });
 
 describe('a token lacking the route\'s scope: 403 scope_missing', () => {
