@@ -14,7 +14,7 @@ beforeAll(async () => {
   t = await createTestApp({ env: { NIMBUS_RECONCILE_AFTER_MS: '0' } });
   acme = await createTenant(t);
   reconciler = createReconciler(t.payments, { autoStart: false });
-});
+}, 30_000);
 afterAll(() => t.close());
 
 const pay = (body: unknown) => call(t, 'POST', '/v1/payments', acme.token, body);
@@ -165,7 +165,7 @@ describe('bank transfers whose callbacks are lost', () => {
     // A registry that never delivers callbacks: reconciliation is the only way to learn the outcome.
     quiet = await createTestApp({ env: { NIMBUS_RECONCILE_AFTER_MS: '0' }, registry: () => defaultRegistry({ settleMs: 30 }) });
     tenant = await createTenant(quiet);
-  });
+  }, 30_000);
   afterAll(() => quiet.close());
 
   for (const [account, status] of [[ACH_ACCOUNTS.settles, 'succeeded'], [ACH_ACCOUNTS.returned, 'failed']] as const) {
