@@ -7,6 +7,7 @@ import { httpPlugin } from '../http';
 import { exitOnSignals, startServer } from '../server';
 import { createServices } from '../services';
 import { startBackgroundWorkers } from '../workers';
+import { assertDataDirFree } from './local-server';
 
 /**
  * `nimbus worker`: webhook delivery (and reconciliation, when wired) without the API.
@@ -15,6 +16,7 @@ import { startBackgroundWorkers } from '../workers';
  */
 export async function workerCommand(): Promise<void> {
   const config = loadConfig();
+  assertDataDirFree(config, 'nimbus worker');
   const services = createServices(config);
   if (config.env === 'development') await migrate(services.database);
   const workers = startBackgroundWorkers(services);

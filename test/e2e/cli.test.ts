@@ -39,3 +39,38 @@ describe('nimbus CLI', () => {
     expect(await child.exited).toBe(0);
   }, 40_000);
 });
+
+describe('embedded database held by a running server', () => {
+  test('bootstrap goes through the server; a second serve on the same data dir refuses to start', async () => {
+    const port = await freePort();
+    const dataDir = `${tempDir()}/data`;
+    const env = { PORT: String(port), NIMBUS_DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+    const server = spawnNimbus(['serve'], env);
+    try {
+      await waitFor(`http://127.0.0.1:${port}/health/ready`);
+      const bootstrap = await exitOf(['bootstrap', '--json'], env);
+      expect(bootstrap.code).toBe(0);
+      const lines = bootstrap.stdout.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      const credentials = JSON.parse(lines[0]!) as { client_id: string; client_secret: string; scopes: string[] };
+      expect(credentials.scopes).toEqual(['platform:admin', 'platform:support']);
+      // The credentials work against the running server.
+      const token = await fetch(`http://127.0.0.1:${port}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: `grant_type=client_credentials&client_id=${credentials.client_id}&client_secret=${encodeURIComponent(credentials.client_secret)}`,
+      });
+      expect(token.status).toBe(200);
+
+      const second = await exitOf(['serve'], { ...env, PORT: String(await freePort()) });
+      expect(second.code).not.toBe(0);
+      expect(second.stderr).toContain('NIMBUS_DATA_DIR');
+      // The hidden route refuses callers without the local token.
+      const forged = await fetch(`http://127.0.0.1:${port}/internal/local/bootstrap`, { method: 'POST' });
+      expect(forged.status).toBe(401);
+    } finally {
+      server.kill('SIGTERM');
+      await server.exited;
+    }
+  }, 60_000);
+});
