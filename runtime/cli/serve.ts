@@ -13,7 +13,7 @@ import {
 import { loadConfig } from '../config';
 import { developmentFirstStart } from './bootstrap';
 import { exitOnSignals, startServer } from '../server';
-import { createAppFromServices, createServices } from '../services';
+import { createAppFromServices, createServices, createServicesReconciler } from '../services';
 import { startBackgroundWorkers } from '../workers';
 
 /**
@@ -27,7 +27,7 @@ export async function serveCommand(flags: Set<string>): Promise<void> {
   const services = createServices(config);
   if (config.env === 'development' || flags.has('--migrate')) await migrate(services.database);
   await developmentFirstStart(config, services.database);
-  const workers = flags.has('--no-worker') ? [] : startBackgroundWorkers(services);
+  const workers = flags.has('--no-worker') ? [] : startBackgroundWorkers(services, { reconcilers: [createServicesReconciler(services)] });
   const embedded = !config.databaseUrl;
   const localToken = newLocalToken();
   const running = startServer(

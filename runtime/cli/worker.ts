@@ -5,7 +5,7 @@ import type { App } from '../app';
 import { loadConfig } from '../config';
 import { httpPlugin } from '../http';
 import { exitOnSignals, startServer } from '../server';
-import { createServices } from '../services';
+import { createServices, createServicesReconciler } from '../services';
 import { startBackgroundWorkers } from '../workers';
 import { assertDataDirFree } from './local-server';
 
@@ -19,7 +19,7 @@ export async function workerCommand(): Promise<void> {
   assertDataDirFree(config, 'nimbus worker');
   const services = createServices(config);
   if (config.env === 'development') await migrate(services.database);
-  const workers = startBackgroundWorkers(services);
+  const workers = startBackgroundWorkers(services, { reconcilers: [createServicesReconciler(services)] });
   const running = startServer(
     services,
     (isDraining) =>
