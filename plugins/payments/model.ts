@@ -54,8 +54,6 @@ export const CreatePaymentBody = Type.Object(
 );
 export type CreatePaymentBody = Static<typeof CreatePaymentBody>;
 
-export const ConfirmPaymentBody = Type.Object({}, { additionalProperties: false });
-
 export const CapturePaymentBody = Type.Object(
   {
     amount_to_capture: Type.Optional(

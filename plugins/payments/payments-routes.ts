@@ -1,5 +1,5 @@
 import { Elysia } from 'elysia';
-import { ApiError } from '../../runtime/errors';
+import { ApiError, parameterInvalid, parameterUnknown } from '../../runtime/errors';
 import { requestState } from '../../runtime/http';
 import { listResponse } from '../../runtime/pagination';
 import { paymentResource, type AuthorizationOutcome } from '../../runtime/payments';
@@ -8,7 +8,6 @@ import type { PaymentsPluginDeps } from './index';
 import {
   CancelPaymentBody,
   CapturePaymentBody,
-  ConfirmPaymentBody,
   CreatePaymentBody,
   errorResponses,
   IdParams,
@@ -24,6 +23,17 @@ const READ = ['payments:read', 'payments:write'] as const;
 /** The 402 of a confirm that ended `failed` (API.md "Payments": Stripe's behaviour on confirm). */
 export function cardError(failure: PaymentFailure): ApiError {
   return new ApiError(402, 'card_error', failure.code, failure.message, failure.decline_code ? { declineCode: failure.decline_code } : {});
+}
+
+/**
+ * Confirm takes no parameters. Its body is optional, so it has no body schema (which
+ * would make the OpenAPI document require one); unknown fields are still a 400.
+ */
+function assertNoBodyFields(body: unknown): void {
+  if (body === undefined || body === null) return;
+  if (typeof body !== 'object' || Array.isArray(body)) throw parameterInvalid('body', 'The request body must be a JSON object.');
+  const [unknown] = Object.keys(body);
+  if (unknown !== undefined) throw parameterUnknown(unknown);
 }
 
 function audit(request: Request, action: string, resourceId: string): void {
@@ -80,7 +90,8 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
     })
     .post(
       '/v1/payments/:id/confirm',
-      async ({ params, request }) => {
+      async ({ params, request, body }) => {
+        assertNoBodyFields(body);
         const outcome = await payments.confirm(tenantOf(request), params.id);
         audit(request, 'payment.confirm', params.id);
         if (outcome.kind === 'failed') throw cardError(outcome.failure);
@@ -89,7 +100,6 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
       {
         scopes: ['payments:write'],
         params: IdParams,
-        body: ConfirmPaymentBody,
         response: { 200: Payment, ...errorResponses(400, 401, 402, 403, 404, 409, 422, 503) },
         detail: {
           tags: TAGS,

@@ -196,6 +196,13 @@ describe('validation, existence and tenancy', () => {
     expect(sepaUsd.body.error).toMatchObject({ code: 'currency_unsupported', param: 'currency' });
   });
 
+  test('confirm takes no parameters: unknown fields are 400, an empty body is fine', async () => {
+    const payment = await inStatus('requires_confirmation');
+    const bad = await post(`/v1/payments/${payment.id}/confirm`, { amount: 1 });
+    expect([bad.status, bad.body.error.code, bad.body.error.param]).toEqual([400, 'parameter_unknown', 'amount']);
+    expect((await post(`/v1/payments/${payment.id}/confirm`, {})).status).toBe(200);
+  });
+
   test('zero-decimal currencies take whole units', async () => {
     const yen = await post('/v1/payments', paymentBody(card(CARDS.visa), { amount: 500, currency: 'JPY' }));
     expect(yen.body).toMatchObject({ status: 'succeeded', amount: 500, currency: 'JPY', amount_received: 500 });
