@@ -120,18 +120,10 @@ export const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const IdParams = Type.Object({ id: Type.String() });
 
-/** The /v1 error envelope, for the documented error responses. */
-export const ErrorEnvelope = Type.Object({
-  error: Type.Object({
-    type: Type.String(),
-    code: Type.String(),
-    message: Type.String(),
-    param: Type.Optional(Type.String()),
-    request_id: Type.String(),
-  }),
-});
+import { ErrorEnvelope, IdParams } from '../runtime/http/schemas';
+
+export { ErrorEnvelope, IdParams };
 
 const ERROR_TEXT = {
   400: 'Invalid request (parameter_missing, parameter_invalid, parameter_unknown, body_not_json).',

@@ -164,7 +164,7 @@ export const ListEventsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 255 }) });
+export { IdParams } from '../../runtime/http/schemas';
 
 export const ListOf = <T extends TSchema>(item: T) =>
   Type.Object({ object: Type.Literal('list'), data: Type.Array(item), has_more: Type.Boolean() });

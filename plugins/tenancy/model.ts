@@ -73,18 +73,10 @@ export const ListQuery = Type.Object(
   { additionalProperties: false },
 );
 
-export const IdParams = Type.Object({ id: Type.String() });
 
-/** The /v1 error envelope, for the documented error responses. */
-export const ErrorEnvelope = Type.Object({
-  error: Type.Object({
-    type: Type.String(),
-    code: Type.String(),
-    message: Type.String(),
-    param: Type.Optional(Type.String()),
-    request_id: Type.String(),
-  }),
-});
+import { ErrorEnvelope, IdParams } from '../../runtime/http/schemas';
+
+export { ErrorEnvelope, IdParams };
 
 export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409>) {
   const text: Record<number, string> = {
