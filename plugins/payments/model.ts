@@ -164,25 +164,15 @@ export const ListEventsQuery = Type.Object(
   { additionalProperties: false },
 );
 
+import { ErrorEnvelope } from '../../runtime/http/schemas';
+
 export { IdParams } from '../../runtime/http/schemas';
 
 export const ListOf = <T extends TSchema>(item: T) =>
   Type.Object({ object: Type.Literal('list'), data: Type.Array(item), has_more: Type.Boolean() });
 
 /** The API.md error envelope, for the error responses of the OpenAPI document. */
-export const ApiErrorResponse = Type.Object(
-  {
-    error: Type.Object({
-      type: Type.String(),
-      code: Type.String(),
-      message: Type.String(),
-      param: Type.Optional(Type.String()),
-      decline_code: Type.Optional(Type.String()),
-      request_id: Type.String(),
-    }),
-  },
-  { description: 'The error envelope (API.md "Errors").' },
-);
+export const ApiErrorResponse = Type.Object(ErrorEnvelope.properties, { description: 'The error envelope (API.md "Errors").' });
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'Invalid request (validation).',
