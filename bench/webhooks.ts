@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { createPgliteDatabase, createPostgresDatabase, type Database, migrate, schema } from '../db';
-import { recordEvent } from '../runtime/events';
+import { recordEvent } from '../webhooks/test-support';
 import { randomId } from '../runtime/ids';
 import { silentLogger } from '../runtime/logger';
 import { createMetrics } from '../runtime/metrics';

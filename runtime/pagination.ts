@@ -2,10 +2,10 @@ import { Type } from '@sinclair/typebox';
 import { and, asc, desc, eq, gt, gte, lt, lte, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
 import type { Tx } from '../db';
-import { parameterInvalid, resourceMissing } from './errors';
+import { parameterInvalid, parameterUnknown, resourceMissing } from './errors';
 
 /**
- * Cursor pagination shared by every list route (API.md "Lists"): newest first, by the
+ * The one pagination module: cursor pagination shared by every list route (API.md "Lists"): newest first, by the
  * table's monotonic `seq`, cursors are object ids. Routes declare `ListQueryProperties`
  * (strings, for the OpenAPI document) and call `parseListQuery` for the semantics.
  */
@@ -70,6 +70,48 @@ export function parseListQuery(query: Record<string, unknown> = {}): ListParams 
   return { limit, startingAfter, endingBefore, createdGte: timestamp(query, 'created_gte'), createdLte: timestamp(query, 'created_lte') };
 }
 
+const LIST_PARAMS = ['limit', 'starting_after', 'ending_before', 'created_gte', 'created_lte'];
+
+/**
+ * `parseListQuery` for routes whose query arrives untyped: any parameter that is neither
+ * a list parameter nor one of the route's `extra` filters is 400 `parameter_unknown`.
+ */
+export function listParams(query: Record<string, unknown>, extra: readonly string[] = []): ListParams {
+  const known = new Set([...LIST_PARAMS, ...extra]);
+  for (const name of Object.keys(query)) {
+    if (!known.has(name)) throw parameterUnknown(name);
+  }
+  return parseListQuery(query);
+}
+
+/**
+ * The WHERE and ORDER BY for one page ordered by `seq`, newest first, for callers that
+ * build their own query (joins). `cursorSeq` is the seq of the cursor object (looked up
+ * in the same tenant scope, so another tenant's id is simply unknown). `ending_before`
+ * walks upwards, then {@link toPage} reverses the page.
+ */
+export function pageQuery(
+  columns: { seq: AnyPgColumn; createdAt: AnyPgColumn },
+  params: ListParams,
+  cursorSeq: number | undefined,
+  filters: Array<SQL | undefined> = [],
+): { where: SQL | undefined; orderBy: SQL; take: number; reverse: boolean } {
+  const conditions = [...filters];
+  if (params.createdGte) conditions.push(gte(columns.createdAt, params.createdGte));
+  if (params.createdLte) conditions.push(lte(columns.createdAt, params.createdLte));
+  const reverse = params.endingBefore !== undefined;
+  if (cursorSeq !== undefined) conditions.push(reverse ? gt(columns.seq, cursorSeq) : lt(columns.seq, cursorSeq));
+  return { where: and(...conditions), orderBy: reverse ? asc(columns.seq) : desc(columns.seq), take: params.limit + 1, reverse };
+}
+
+/** Trims the extra row fetched to learn `has_more`, and restores newest-first order. */
+export function toPage<T>(rows: T[], limit: number, reverse: boolean): { data: T[]; hasMore: boolean } {
+  const hasMore = rows.length > limit;
+  const data = rows.slice(0, limit);
+  if (reverse) data.reverse();
+  return { data, hasMore };
+}
+
 /** A table that can be paged: an id, a monotonic seq and a creation time. */
 export type PageableTable = PgTable & { id: AnyPgColumn; seq: AnyPgColumn; createdAt: AnyPgColumn };
 
@@ -83,28 +125,18 @@ export async function listPage<Row>(
   options: { params: ListParams; filters?: Array<SQL | undefined>; kind: string },
 ): Promise<{ rows: Row[]; hasMore: boolean }> {
   const { params, kind } = options;
-  const conditions: Array<SQL | undefined> = [...(options.filters ?? [])];
-  if (params.createdGte) conditions.push(gte(table.createdAt, params.createdGte));
-  if (params.createdLte) conditions.push(lte(table.createdAt, params.createdLte));
   const cursorId = params.startingAfter ?? params.endingBefore;
-  const newer = params.endingBefore !== undefined;
+  let cursorSeq: number | undefined;
   if (cursorId !== undefined) {
     // The cursor must be an object this caller can see; filters do not apply to it.
     const [cursor] = await tx.select({ seq: table.seq }).from(table as PgTable).where(eq(table.id, cursorId)).limit(1);
-    if (!cursor) throw resourceMissing(kind, cursorId, newer ? 'ending_before' : 'starting_after');
-    conditions.push(newer ? gt(table.seq, cursor.seq) : lt(table.seq, cursor.seq));
+    if (!cursor) throw resourceMissing(kind, cursorId, params.endingBefore !== undefined ? 'ending_before' : 'starting_after');
+    cursorSeq = cursor.seq as number;
   }
-  const rows = (await tx
-    .select()
-    .from(table as PgTable)
-    .where(and(...conditions))
-    .orderBy(newer ? asc(table.seq) : desc(table.seq))
-    .limit(params.limit + 1)) as Row[];
-  const hasMore = rows.length > params.limit;
-  const page = rows.slice(0, params.limit);
-  // ending_before walks towards newer objects; the page itself is still newest first.
-  if (newer) page.reverse();
-  return { rows: page, hasMore };
+  const page = pageQuery(table, params, cursorSeq, options.filters);
+  const rows = (await tx.select().from(table as PgTable).where(page.where).orderBy(page.orderBy).limit(page.take)) as Row[];
+  const { data, hasMore } = toPage(rows, params.limit, page.reverse);
+  return { rows: data, hasMore };
 }
 
 export function listResponse<T>(data: T[], hasMore: boolean): ListPage<T> {

@@ -1,5 +1,4 @@
-import type { App } from './app';
-import type { Services } from './services';
+import type { App, Nimbus } from './nimbus';
 
 export interface RunningServer {
   url: string;
@@ -20,14 +19,8 @@ export interface BackgroundWorker {
  * closes so new connections are refused, in-flight requests finish (bounded by
  * NIMBUS_SHUTDOWN_GRACE_MS), workers release their claims, the database closes.
  */
-export function startServer(
-  services: Services,
-  buildApp: (isDraining: () => boolean) => App,
-  workers: BackgroundWorker[] = [],
-): RunningServer {
-  const { config, logger, database } = services;
-  let draining = false;
-  const app = buildApp(() => draining);
+export function startServer(nimbus: Nimbus, app: App, workers: BackgroundWorker[] = []): RunningServer {
+  const { config, logger, database } = nimbus;
   app.listen({ hostname: config.host, port: config.port });
   const server = app.server!;
   const port = server.port ?? config.port;
@@ -36,7 +29,7 @@ export function startServer(
   let stopping: Promise<void> | undefined;
   async function shutdown(reason: string): Promise<void> {
     if (stopping) return stopping;
-    draining = true;
+    nimbus.setDraining();
     logger.info({ reason, grace_ms: config.shutdownGraceMs }, 'shutting down: draining in-flight work');
     stopping = (async () => {
       const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), config.shutdownGraceMs).unref());

@@ -2,18 +2,18 @@ import { and, eq, or, arrayContains, sql } from 'drizzle-orm';
 import type { Tx } from '../db';
 import { schema } from '../db';
 import { randomId } from '../runtime/ids';
-import type { RecordedEvent } from '../runtime/events';
+import type { EventSink, RecordedEvent } from '../runtime/events';
 
 /** The NOTIFY channel workers LISTEN on; the payload is empty (the table is the queue). */
 export const WEBHOOK_CHANNEL = 'nimbus_webhooks';
 
 /**
- * Called by recordEvent inside the transaction that writes the event (and the state
+ * The event log's sink (see runtime/events.ts), called inside the transaction that writes the event (and the state
  * change it reports): one pending delivery per enabled endpoint of the tenant whose
  * `enabled_events` match, then NOTIFY. PostgreSQL delivers a NOTIFY only on commit, so a
  * rolled back change wakes nobody and leaves no delivery behind.
  */
-export async function fanOutEvent(tx: Tx, event: RecordedEvent): Promise<void> {
+export const fanOutEvent: EventSink = async (tx: Tx, event: RecordedEvent): Promise<void> => {
   const endpoints = await tx
     .select({ id: schema.webhookEndpoints.id })
     .from(schema.webhookEndpoints)
@@ -31,7 +31,7 @@ export async function fanOutEvent(tx: Tx, event: RecordedEvent): Promise<void> {
     event.id,
     endpoints.map((endpoint) => endpoint.id),
   );
-}
+};
 
 /** Writes a first attempt, due now, for each endpoint, and wakes the workers at commit. */
 export async function queueDeliveries(tx: Tx, tenantId: string, eventId: string, endpointIds: readonly string[]) {

@@ -4,7 +4,7 @@ import { authGuard, tenantOf } from '../plugins/auth';
 import type { Config } from '../runtime/config';
 import { requestState } from '../runtime/http';
 import type { Logger } from '../runtime/logger';
-import { listParams } from '../plugins/tenancy/pagination';
+import { listParams } from '../runtime/pagination';
 import {
   CreateEndpointBody,
   DeletedEndpoint,

@@ -2,7 +2,7 @@ import { and, arrayContains, eq, or, type SQL, sql } from 'drizzle-orm';
 import { type Database, schema, type Tx } from '../db';
 import { parameterInvalid, resourceMissing, unexpectedState } from '../runtime/errors';
 import { randomId } from '../runtime/ids';
-import { type ListParams, pageQuery, toPage } from '../plugins/tenancy/pagination';
+import { type ListParams, pageQuery, toPage } from '../runtime/pagination';
 import type { CreateEndpointBody, UpdateEndpointBody, WebhookDelivery, WebhookEndpoint } from './model';
 import { queueDeliveries } from './outbox';
 import { generateSecret } from './signing';

@@ -1,6 +1,11 @@
 import type { Server } from 'bun';
 import type { Database } from '../db';
-import { type EventType, recordEvent } from '../runtime/events';
+import { createEventLog } from '../runtime/events';
+import type { EventType } from '../plugins/events/service';
+import { fanOutEvent } from './outbox';
+
+/** The event log as a deployment with this plugin has it: every event fans out to the outbox. */
+export const recordEvent = createEventLog([fanOutEvent]).record;
 
 /** Test-only helpers: a loopback webhook receiver and a way to write events without the payments code. */
 

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Database } from '../db';
-import { eventResource, type EventType } from '../runtime/events';
+import { eventResource, type EventType } from '../plugins/events/service';
 import type { Logger } from '../runtime/logger';
 import type { Metrics } from '../runtime/metrics';
 import type { BackgroundWorker } from '../runtime/server';

@@ -2,6 +2,7 @@ import { Elysia } from 'elysia';
 import type { Database } from '../../db';
 import type { Config } from '../../runtime/config';
 import type { Logger } from '../../runtime/logger';
+import { definePlugin } from '../../runtime/plugin';
 import { tokenEndpoint } from './token-endpoint';
 import { wellKnownEndpoints } from './well-known';
 
@@ -28,3 +29,6 @@ export { keyStoreFor } from './keys';
 export function authPlugin(deps: { config: Config; database: Database; logger: Logger }) {
   return new Elysia({ name: 'nimbus:auth' }).use(tokenEndpoint(deps)).use(wellKnownEndpoints(deps));
 }
+
+/** OAuth2 client credentials: POST /oauth/token, the JWKS and the server metadata. */
+export const auth = definePlugin({ name: 'auth', routes: (ctx) => authPlugin(ctx) });

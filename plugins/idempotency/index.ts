@@ -1,4 +1,5 @@
 import { Elysia } from 'elysia';
+import { definePlugin } from '../../runtime/plugin';
 import type { Database } from '../../db';
 import { RawBody, principalOf, requestState } from '../../runtime/http';
 import {
@@ -10,7 +11,7 @@ import {
   requestFingerprint,
   type Claim,
   type StoredResponse,
-} from '../../runtime/idempotency';
+} from './store';
 import type { Logger } from '../../runtime/logger';
 
 export interface IdempotencyDeps {
@@ -82,3 +83,12 @@ export function idempotencyPlugin(deps: IdempotencyDeps) {
       return response;
     });
 }
+
+/**
+ * The idempotency plugin. List it before every plugin with POST /v1 routes: its hooks
+ * are global and wrap the routes registered after it.
+ */
+export const idempotency = definePlugin({
+  name: 'idempotency',
+  routes: (ctx) => idempotencyPlugin({ database: ctx.database, logger: ctx.logger }),
+});

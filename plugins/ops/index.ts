@@ -7,6 +7,7 @@ import type { Metrics } from '../../runtime/metrics';
 import { errorResponse } from '../../runtime/http';
 import { requestState } from '../../runtime/http';
 import { authenticationError } from '../../runtime/errors';
+import { definePlugin } from '../../runtime/plugin';
 import pkg from '../../package.json';
 
 export interface OpsDeps {
@@ -95,3 +96,13 @@ export function docsPlugin() {
     },
   });
 }
+
+/** Health probes and /metrics: served by `nimbus serve` and by `nimbus worker`. */
+export const ops = definePlugin({
+  name: 'ops',
+  workerRoutes: true,
+  routes: (ctx) => opsPlugin({ ...ctx, isDraining: () => ctx.isDraining() }),
+});
+
+/** The OpenAPI document and the API reference; list it before the routes it documents. */
+export const docs = definePlugin({ name: 'docs', routes: () => docsPlugin() });

@@ -1,7 +1,15 @@
 import { describe, expect, test } from 'bun:test';
 import { Value } from '@sinclair/typebox/value';
 import { caught, FINGERPRINT_KEY, NOW } from './test-helpers.ts';
-import { PaymentMethodPublic, PaymentMethodRequest, redactPaymentMethod, validatePaymentMethod } from './index.ts';
+import { createRegistry } from '../../runtime/registry/index.ts';
+import { bankTransfer, card } from './index.ts';
+
+/** The union and the checks come from the registry, built from the registered methods. */
+const registry = createRegistry({ paymentMethods: [card, bankTransfer], processors: [] });
+const PaymentMethodRequest = registry.paymentMethodRequest;
+const PaymentMethodPublic = registry.paymentMethodPublic;
+const validatePaymentMethod: typeof registry.validatePaymentMethod = (value, ctx) => registry.validatePaymentMethod(value, ctx);
+const redactPaymentMethod = registry.redactPaymentMethod;
 
 const ctx = { currency: 'EUR', now: NOW };
 

@@ -1,12 +1,21 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { PaymentMethodPublic, PaymentMethodRequest } from '../payment-methods/model.ts';
 import { ListQueryProperties } from '../../runtime/pagination';
-import { MAX_AMOUNT, SUPPORTED_CURRENCIES } from '../../runtime/payments/currencies';
+import type { AnyRegistry, PaymentMethodInput } from '../../runtime/registry/index.ts';
+import { MAX_AMOUNT, SUPPORTED_CURRENCIES } from './service/currencies';
 
 /**
  * The payments API as TypeBox schemas: request bodies (checked by Elysia, explained as
  * API.md 400s), response objects (the OpenAPI document) and the types of the services.
+ * `payment_method` is not a closed union: {@link paymentSchemas} builds the create body,
+ * the payment object and the event from the payment methods the registry holds.
  */
+
+/** `payment_method` of a payment: `{ type, <type>: public view }`, whatever methods are registered. */
+export type PublicPaymentMethod = { type: string } & Record<string, unknown>;
+
+/** Stand-ins until {@link paymentSchemas} puts the registry's unions in their place. */
+const PaymentMethodRequest = Type.Unsafe<PaymentMethodInput>(Type.Object({ type: Type.String() }));
+const PaymentMethodPublic = Type.Unsafe<PublicPaymentMethod>(Type.Object({ type: Type.String() }));
 
 /** OpenAPI 3.0 has no `type: null`; `nullable` says the same thing to every generator. */
 export function Nullable<T extends TSchema>(schema: T) {
@@ -39,20 +48,20 @@ export type CancellationReason = Static<typeof CancellationReason>;
 
 const Amount = Type.Integer({ minimum: 1, maximum: MAX_AMOUNT, description: 'Integer minor units (whole units for JPY, KRW).' });
 
-export const CreatePaymentBody = Type.Object(
+const createPaymentBody = (paymentMethod: typeof PaymentMethodRequest) => Type.Object(
   {
     amount: Amount,
     currency: Type.String({ description: `Uppercase ISO 4217 code, one of ${SUPPORTED_CURRENCIES.join(', ')}.`, example: 'EUR' }),
     capture_method: Type.Optional(CaptureMethod),
     confirm: Type.Optional(Type.Boolean({ description: 'Default true. false leaves the payment in requires_confirmation.' })),
-    payment_method: PaymentMethodRequest,
+    payment_method: paymentMethod,
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     metadata: Type.Optional(Metadata),
     processor: Type.Optional(Type.String({ minLength: 1, maxLength: 40, description: 'Force one processor (by id) instead of routing.' })),
   },
   { additionalProperties: false },
 );
-export type CreatePaymentBody = Static<typeof CreatePaymentBody>;
+export type CreatePaymentBody = Static<ReturnType<typeof createPaymentBody>>;
 
 export const CapturePaymentBody = Type.Object(
   {
@@ -74,7 +83,7 @@ export const PaymentFailure = Type.Object({
 });
 export type PaymentFailure = Static<typeof PaymentFailure>;
 
-export const Payment = Type.Object(
+const payment = (paymentMethod: typeof PaymentMethodPublic) => Type.Object(
   {
     id: Type.String({ pattern: '^pay_' }),
     object: Type.Literal('payment'),
@@ -85,7 +94,7 @@ export const Payment = Type.Object(
     amount_capturable: Type.Integer(),
     amount_received: Type.Integer(),
     amount_refunded: Type.Integer({ description: 'Sum of succeeded refunds.' }),
-    payment_method: PaymentMethodPublic,
+    payment_method: paymentMethod,
     processor: Nullable(Type.String({ description: 'The processor that served the payment.' })),
     processor_reference: Nullable(Type.String()),
     failure: Nullable(PaymentFailure),
@@ -97,7 +106,7 @@ export const Payment = Type.Object(
   },
   { description: 'A payment. Full card numbers, CVCs and account numbers never appear here.' },
 );
-export type Payment = Static<typeof Payment>;
+export type Payment = Static<ReturnType<typeof payment>>;
 
 export const ListPaymentsQuery = Type.Object(
   { ...ListQueryProperties, status: Type.Optional(Type.String({ description: `One of ${PAYMENT_STATUSES.join(', ')}.` })) },
@@ -145,15 +154,31 @@ export const ListRefundsQuery = Type.Object(
 
 export const EventType = Type.Union([Type.Literal('payment.created'), Type.Literal('payment.processing'), Type.Literal('payment.requires_capture'), Type.Literal('payment.succeeded'), Type.Literal('payment.failed'), Type.Literal('payment.canceled'), Type.Literal('refund.created'), Type.Literal('refund.succeeded'), Type.Literal('refund.failed')]);
 
-export const Event = Type.Object({
-  id: Type.String({ pattern: '^evt_' }),
-  object: Type.Literal('event'),
-  type: EventType,
-  created_at: Timestamp,
-  data: Type.Object({
-    object: Type.Union([Payment, Refund], { description: 'The payment or refund as of the change.' }),
-  }),
-});
+const event = (paymentObject: ReturnType<typeof payment>) =>
+  Type.Object({
+    id: Type.String({ pattern: '^evt_' }),
+    object: Type.Literal('event'),
+    type: EventType,
+    created_at: Timestamp,
+    data: Type.Object({
+      object: Type.Union([paymentObject, Refund], { description: 'The payment or refund as of the change.' }),
+    }),
+  });
+
+/**
+ * The schemas whose `payment_method` comes from the registry: one variant per registered
+ * payment method, in the create body (validated by Elysia, explained field by field) and
+ * in the payment object (the OpenAPI document and response serialisation).
+ */
+export function paymentSchemas(registry: Pick<AnyRegistry, 'paymentMethodRequest' | 'paymentMethodPublic'>) {
+  const Payment = payment(Type.Unsafe<PublicPaymentMethod>(registry.paymentMethodPublic));
+  return {
+    CreatePaymentBody: createPaymentBody(Type.Unsafe<PaymentMethodInput>(registry.paymentMethodRequest)),
+    Payment,
+    Event: event(Payment),
+  };
+}
+export type PaymentSchemas = ReturnType<typeof paymentSchemas>;
 
 export const ListEventsQuery = Type.Object(
   {

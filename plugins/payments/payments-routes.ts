@@ -2,18 +2,16 @@ import { Elysia } from 'elysia';
 import { ApiError, parameterInvalid, parameterUnknown } from '../../runtime/errors';
 import { requestState } from '../../runtime/http';
 import { listResponse } from '../../runtime/pagination';
-import { paymentResource, type AuthorizationOutcome } from '../../runtime/payments';
+import { paymentResource, type AuthorizationOutcome } from './service';
 import { authGuard, tenantOf } from '../auth';
 import type { PaymentsPluginDeps } from './index';
 import {
   CancelPaymentBody,
   CapturePaymentBody,
-  CreatePaymentBody,
   errorResponses,
   IdParams,
   ListOf,
   ListPaymentsQuery,
-  Payment,
   type PaymentFailure,
 } from './model';
 
@@ -44,6 +42,7 @@ function audit(request: Request, action: string, resourceId: string): void {
 export function paymentRoutes(deps: PaymentsPluginDeps) {
   const { service } = deps;
   const { payments, captureCancel } = service;
+  const { CreatePaymentBody, Payment } = deps.schemas;
   return new Elysia({ name: 'nimbus:payments:payments' })
     .use(authGuard(deps))
     .post(

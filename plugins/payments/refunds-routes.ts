@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia';
 import { requestState } from '../../runtime/http';
 import { listResponse } from '../../runtime/pagination';
-import { refundResource } from '../../runtime/payments';
+import { refundResource } from './service';
 import { authGuard, tenantOf } from '../auth';
 import type { PaymentsPluginDeps } from './index';
 import { CreateRefundBody, errorResponses, IdParams, ListOf, ListRefundsQuery, Refund } from './model';

@@ -17,7 +17,7 @@ import {
   Tenant,
   TenantWithClient,
 } from './model';
-import { listParams } from './pagination';
+import { listParams } from '../../runtime/pagination';
 import { createClient, createTenant, getTenant, listClients, listTenants, revokeClient, rotateClientSecret } from './service';
 
 export interface TenancyDeps {

@@ -6,7 +6,7 @@ import { forgetClient } from '../auth/clients';
 import { isPlatformScope, isScope, isTenantScope, PLATFORM_SCOPES, type Scope, TENANT_SCOPES } from '../auth/model';
 import { hashSecret, newClientSecret } from '../auth/secrets';
 import { type Client, type ClientWithSecret, METADATA_KEY_MAX, type Tenant } from './model';
-import { type ListParams, pageQuery, toPage } from './pagination';
+import { type ListParams, pageQuery, toPage } from '../../runtime/pagination';
 
 type TenantRow = typeof schema.tenants.$inferSelect;
 type ClientRow = typeof schema.clients.$inferSelect;

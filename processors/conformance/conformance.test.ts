@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { createHmac } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
-import type { PaymentMethodRequest } from '../../plugins/payment-methods/model.ts';
+import type { PaymentMethodInput as PaymentMethodRequest } from '../../runtime/registry/index.ts';
 import { defineProcessor, WebhookSignatureError, type SyncResult } from '../sdk/index.ts';
 import { describeProcessorConformance, runConformance, type ConformanceFixtures, type ConformanceOptions } from './index.ts';
 

@@ -1,5 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { PaymentMethodRequest } from '../../plugins/payment-methods/model.ts';
+import { AuthorizeInput } from '../sdk/model.ts';
+
+/** A `payment_method` as the connector receives it. */
+const PaymentMethodRequest = AuthorizeInput.properties.paymentMethod;
 import type { AnyProcessorDefinition } from '../sdk/define.ts';
 import { Amount, Currency, DeclineCode } from '../sdk/model.ts';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { PaymentMethodRequest } from '../../plugins/payment-methods/model.ts';
+import type { PaymentMethodInput as PaymentMethodRequest } from '../../runtime/registry/index.ts';
 import { silentLogger } from '../../runtime/logger.ts';
 import { createMetrics } from '../../runtime/metrics.ts';
 import { createProcessorCaller, type CallOutcome, type ProcessorCaller } from '../sdk/caller.ts';

@@ -156,6 +156,7 @@ export function createProcessorCaller(options: ProcessorCallerOptions) {
       signal: controller.signal,
       logger: options.logger.child({ processor: processor.id, operation }),
       attempt,
+      deliverCallback: processor.deliverCallback,
     };
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {
@@ -166,7 +167,7 @@ export function createProcessorCaller(options: ProcessorCallerOptions) {
       }, timeoutMs);
     });
     // The connector's method is looked up by name; the input type matches by construction.
-    const run = processor.definition[operation] as (input: unknown, ctx: unknown) => Promise<unknown>;
+    const run = (processor.definition as unknown as Record<string, unknown>)[operation] as (input: unknown, ctx: unknown) => Promise<unknown>;
     const pending = Promise.resolve().then(() => run.call(processor.definition, input, ctx));
     pending.catch(() => undefined); // a connector that ignores the abort may reject later
     try {

@@ -1,12 +1,15 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import type { Logger } from '../../runtime/logger.ts';
-import { silentLogger } from '../../runtime/logger.ts';
-import type { PaymentMethodType } from '../../plugins/payment-methods/define.ts';
-import { ProcessorConfigError } from './errors.ts';
 import {
-  ProcessorId,
-  Supports,
+  assertProcessorDeclaration,
+  ProcessorConfigError,
+  type PaymentMethodInput,
+  type ProcessorContract,
+  type RegisteredProcessor,
+  type Supports,
+} from '../../runtime/registry/index.ts';
+import {
   WebhookEvent,
   type AuthorizeInput,
   type AuthorizeResult,
@@ -20,6 +23,8 @@ import {
   type SyncResult,
 } from './model.ts';
 
+export { configureProcessor, type RegisteredProcessor } from '../../runtime/registry/index.ts';
+
 /** What every operation receives besides its input. */
 export type ProcessorContext<Credentials> = {
   /** The validated credentials of this deployment (API keys, webhook secrets). */
@@ -30,26 +35,40 @@ export type ProcessorContext<Credentials> = {
   logger: Logger;
   /** 1 for the first try; higher when the wrapper retries with the same idempotency key. */
   attempt: number;
+  /**
+   * Sends a signed callback to this deployment's own `POST /v1/processors/:id/webhooks`,
+   * in-process. For simulators and test doubles; a real processor calls over the network.
+   */
+  deliverCallback?: (request: Request) => Promise<void>;
 };
 
 export type WebhookContext<Credentials> = { credentials: Credentials; logger: Logger };
+
+/** `authorize` input typed by the payment methods the connector declares (`supports.methods`). */
+export type AuthorizeInputFor<M extends string> = Omit<AuthorizeInput, 'paymentMethod'> & {
+  paymentMethod: M extends '*' ? PaymentMethodInput : PaymentMethodInput<M>;
+};
 
 /**
  * A connector. Expected outcomes (approved, declined, pending, returned) are results;
  * throw {@link ProcessorError} when the processor refused the request, and let anything
  * else (network errors, {@link ProcessorTimeoutError}) escape: that means "unknown".
  */
-export type ProcessorSpec<Id extends string, C extends TSchema> = {
+export type ProcessorSpec<Id extends string, C extends TSchema, M extends string = string> = {
   /** Lowercase id: URL segment, metric label, `processor` field of a payment. */
   id: Id;
   displayName?: string;
-  /** Which payment method types and currencies routing may send here. */
-  supports: Supports;
-  /** TypeBox schema of the credentials; checked once at start (see `configureProcessor`). */
+  /** Which payment method types (or `*`) and currencies routing may send here. */
+  supports: { methods: readonly M[]; currencies: readonly string[] };
+  /** TypeBox schema of the credentials and settings; checked once at start. */
   credentials: C;
+  /** Credential field -> environment variable it is read from (`{ secretKey: 'STRIPE_SECRET_KEY' }`). */
+  env?: { readonly [K in keyof Static<C>]?: string };
+  /** A test double: production refuses to run with only test doubles registered. */
+  testOnly?: boolean;
   /** Per-call timeout for this processor (default 10000 ms); the wrapper enforces it. */
   timeoutMs?: number;
-  authorize(input: AuthorizeInput, ctx: ProcessorContext<Static<C>>): Promise<AuthorizeResult>;
+  authorize(input: AuthorizeInputFor<M>, ctx: ProcessorContext<Static<C>>): Promise<AuthorizeResult>;
   capture(input: CaptureInput, ctx: ProcessorContext<Static<C>>): Promise<CaptureResult>;
   cancel(input: CancelInput, ctx: ProcessorContext<Static<C>>): Promise<CancelResult>;
   refund(input: RefundInput, ctx: ProcessorContext<Static<C>>): Promise<RefundResult>;
@@ -62,98 +81,42 @@ export type ProcessorSpec<Id extends string, C extends TSchema> = {
   parseWebhook?(request: Request, ctx: WebhookContext<Static<C>>): Promise<WebhookEvent>;
 };
 
-export type ProcessorDefinition<Id extends string = string, C extends TSchema = TSchema> = Readonly<
-  ProcessorSpec<Id, C> & { displayName: string; timeoutMs: number }
->;
+export type ProcessorDefinition<Id extends string = string, C extends TSchema = TSchema, M extends string = string> = Readonly<
+  Omit<ProcessorSpec<Id, C, M>, 'supports' | 'env'> & {
+    displayName: string;
+    timeoutMs: number;
+    supports: Supports;
+    env?: Readonly<Record<string, string>>;
+  }
+> &
+  ProcessorContract<Id, C>;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyProcessorDefinition = ProcessorDefinition<string, any>;
+export type AnyProcessorDefinition = ProcessorDefinition<string, any, any>;
 
 const DEFAULT_TIMEOUT_MS = 10_000;
-
-function schemaProblems(schema: TSchema, value: unknown): string {
-  // Paths and TypeBox messages only: credential values are secrets.
-  return [...Value.Errors(schema, value)]
-    .slice(0, 5)
-    .map((error) => `${error.path || '/'} ${error.message}`)
-    .join('; ');
-}
 
 /**
  * Declares a processor connector. Checks the declaration itself (id shape, supports,
  * timeout) and throws {@link ProcessorConfigError} at once, so a bad connector fails at
  * start, not on the first payment.
  */
-export function defineProcessor<const Id extends string, C extends TSchema>(
-  spec: ProcessorSpec<Id, C>,
-): ProcessorDefinition<Id, C> {
-  if (!Value.Check(ProcessorId, spec.id)) {
-    throw new ProcessorConfigError(`Processor id '${spec.id}' must match ${ProcessorId.pattern}.`);
-  }
-  if (!Value.Check(Supports, spec.supports)) {
-    throw new ProcessorConfigError(`Processor '${spec.id}': invalid supports: ${schemaProblems(Supports, spec.supports)}.`);
-  }
+export function defineProcessor<const Id extends string, C extends TSchema, const M extends string>(
+  spec: ProcessorSpec<Id, C, M>,
+): ProcessorDefinition<Id, C, M> {
   const timeoutMs = spec.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 1) {
-    throw new ProcessorConfigError(`Processor '${spec.id}': timeoutMs must be a positive integer.`);
-  }
-  return Object.freeze({ ...spec, displayName: spec.displayName ?? spec.id, timeoutMs });
+  assertProcessorDeclaration({ id: spec.id, supports: spec.supports, timeoutMs });
+  return Object.freeze({ ...spec, displayName: spec.displayName ?? spec.id, timeoutMs }) as unknown as ProcessorDefinition<Id, C, M>;
 }
 
-/** A processor with validated credentials, ready to be called through the call wrapper. */
-export type RegisteredProcessor<D extends AnyProcessorDefinition = AnyProcessorDefinition> = {
-  readonly id: D['id'];
-  readonly displayName: string;
-  readonly supports: Supports;
-  readonly timeoutMs: number;
-  readonly definition: D;
-  readonly credentials: Static<D['credentials']>;
-  /** True when the processor sends callbacks (has `parseWebhook`). */
-  readonly acceptsWebhooks: boolean;
-  /** Whether routing may send this method type in this currency here. */
-  supportsPayment(method: PaymentMethodType, currency: string): boolean;
-  /**
-   * Verifies and normalises a callback. Throws `WebhookSignatureError` when it is not
-   * genuine or not understood, and `ProcessorConfigError` when the processor takes no
-   * callbacks (check `acceptsWebhooks` first: the route answers 404 for those).
-   */
-  parseWebhook(request: Request, logger?: Logger): Promise<WebhookEvent>;
-};
-
 /**
- * Binds credentials to a definition after checking them against its schema. Throws
- * {@link ProcessorConfigError} naming the processor and the failing paths (never values).
+ * A processor callback, verified by the connector and checked against the SDK's shape:
+ * a connector bug surfaces as a refused callback, never as a wrong status.
  */
-export function configureProcessor<D extends AnyProcessorDefinition>(
-  definition: D,
-  credentials: unknown,
-): RegisteredProcessor<D> {
-  if (!Value.Check(definition.credentials, credentials)) {
-    throw new ProcessorConfigError(
-      `Invalid credentials for processor '${definition.id}': ${schemaProblems(definition.credentials, credentials)}.`,
-    );
+export async function parseWebhookEvent(processor: RegisteredProcessor, request: Request, logger?: Logger): Promise<WebhookEvent> {
+  const event = await processor.parseWebhook(request, logger);
+  if (!Value.Check(WebhookEvent, event)) {
+    throw new ProcessorConfigError(`Processor '${processor.id}' returned a malformed webhook event.`);
   }
-  const bound = credentials as Static<D['credentials']>;
-  return Object.freeze({
-    id: definition.id,
-    displayName: definition.displayName,
-    supports: definition.supports,
-    timeoutMs: definition.timeoutMs,
-    definition,
-    credentials: bound,
-    acceptsWebhooks: typeof definition.parseWebhook === 'function',
-    supportsPayment(method: PaymentMethodType, currency: string): boolean {
-      return definition.supports.methods.includes(method) && definition.supports.currencies.includes(currency.toUpperCase());
-    },
-    async parseWebhook(request: Request, logger: Logger = silentLogger): Promise<WebhookEvent> {
-      if (!definition.parseWebhook) {
-        throw new ProcessorConfigError(`Processor '${definition.id}' takes no callbacks.`);
-      }
-      const event = await definition.parseWebhook(request, { credentials: bound, logger });
-      if (!Value.Check(WebhookEvent, event)) {
-        throw new ProcessorConfigError(`Processor '${definition.id}' returned a malformed webhook event.`);
-      }
-      return event;
-    },
-  });
+  return event;
 }

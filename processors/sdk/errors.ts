@@ -46,9 +46,4 @@ export class WebhookSignatureError extends Error {
 }
 
 /** A processor definition or its credentials are wrong: thrown at start, never per request. */
-export class ProcessorConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ProcessorConfigError';
-  }
-}
+export { ProcessorConfigError } from '../../runtime/registry/index.ts';

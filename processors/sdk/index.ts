@@ -1,12 +1,15 @@
 /**
  * The processor SDK: what a connector is written against. See processors/README.md.
+ * It depends on the kernel only (runtime/registry for the contract, logger, metrics).
  */
 export * from './model.ts';
 export * from './errors.ts';
 export {
   defineProcessor,
   configureProcessor,
+  parseWebhookEvent,
   type AnyProcessorDefinition,
+  type AuthorizeInputFor,
   type ProcessorContext,
   type ProcessorDefinition,
   type ProcessorSpec,
@@ -16,3 +19,4 @@ export {
 export { createProcessorCaller, type CallOutcome, type ProcessorCaller, type ProcessorCallerOptions } from './caller.ts';
 export { createCircuitBreaker, BreakerOptions, type BreakerState, type CircuitBreaker } from './breaker.ts';
 export { scrubSensitive } from './scrub.ts';
+export type { PaymentMethodInput } from '../../runtime/registry/index.ts';

@@ -1,6 +1,7 @@
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
-import { PaymentMethodType } from '../../plugins/payment-methods/define.ts';
-import { PaymentMethodRequest } from '../../plugins/payment-methods/model.ts';
+import { PaymentMethodType, type PaymentMethodInput } from '../../runtime/registry/index.ts';
+
+export { ProcessorId, Supports } from '../../runtime/registry/index.ts';
 
 /**
  * The data that crosses the connector boundary, as TypeBox schemas. The call wrapper
@@ -16,15 +17,6 @@ export const ProcessorOperation = Type.Union([
   Type.Literal('sync'),
 ]);
 export type ProcessorOperation = Static<typeof ProcessorOperation>;
-
-/** Used in URLs (`/v1/processors/:id/webhooks`) and as a metric label: short and plain. */
-export const ProcessorId = Type.String({ pattern: '^[a-z][a-z0-9_-]{1,39}$' });
-
-export const Supports = Type.Object({
-  methods: Type.Array(PaymentMethodType, { minItems: 1, uniqueItems: true }),
-  currencies: Type.Array(Type.String({ pattern: '^[A-Z]{3}$' }), { minItems: 1, uniqueItems: true }),
-});
-export type Supports = Static<typeof Supports>;
 
 /** Integer minor units, never a float. */
 export const Amount = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER });
@@ -43,8 +35,11 @@ export const AuthorizeInput = Type.Object({
   currency: Currency,
   /** true: authorize and capture at once (automatic capture); false: hold only. */
   capture: Type.Boolean(),
-  /** The raw details. Handed to the connector for this call only; never stored or logged. */
-  paymentMethod: PaymentMethodRequest,
+  /**
+   * The raw details (`{ type, <type>: details }`), already validated by the payment
+   * method's plugin. Handed to the connector for this call only; never stored or logged.
+   */
+  paymentMethod: Type.Unsafe<PaymentMethodInput>(Type.Object({ type: PaymentMethodType })),
   description: Type.Optional(Type.String({ maxLength: 1000 })),
 });
 export type AuthorizeInput = Static<typeof AuthorizeInput>;

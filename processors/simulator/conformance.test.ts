@@ -1,5 +1,5 @@
 import { describeProcessorConformance, type ConformanceFixtures } from '../conformance/index.ts';
-import type { PaymentMethodRequest } from '../../plugins/payment-methods/model.ts';
+import type { PaymentMethodInput as PaymentMethodRequest } from '../../runtime/registry/index.ts';
 import { createSimulator, signedCallbackRequest } from './index.ts';
 
 const SECRET = 'simulator-conformance-secret-0123';

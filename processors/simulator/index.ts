@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import { defineProcessor, type ProcessorContext } from '../sdk/define.ts';
-import type { ProcessorDefinition } from '../sdk/define.ts';
+import { createHash, randomBytes } from 'node:crypto';
+import { defineProcessor, type ProcessorContext, type ProcessorDefinition } from '../sdk/define.ts';
 import { createLedger } from './ledger.ts';
 import { SimulatorCredentials, type SimulatorCallback, type SimulatorSettings } from './model.ts';
 import * as operations from './operations.ts';
@@ -18,8 +17,9 @@ const CURRENCIES = ['USD', 'EUR', 'GBP', 'CHF', 'SEK', 'NOK', 'DKK', 'PLN', 'CZK
 export type SimulatorOptions = SimulatorSettings & {
   /**
    * Called `settleMs` after a bank transfer, a bank refund or the timeout card, with the
-   * signed callback, as a real processor would POST it. The next layer wires it to
-   * `POST /v1/processors/simulator/webhooks`. Unset: the simulator only answers `sync`.
+   * signed callback, as a real processor would POST it. Default: the deployment's
+   * in-process channel to `POST /v1/processors/simulator/webhooks` (the call context's
+   * `deliverCallback`). Neither: the simulator only answers `sync`.
    * Delivery is attempted once; a lost callback is what reconciliation is for.
    */
   deliverCallback?: (processorId: string, request: Request) => Promise<void>;
@@ -27,7 +27,7 @@ export type SimulatorOptions = SimulatorSettings & {
   now?: () => number;
 };
 
-export type SimulatorDefinition = ProcessorDefinition<typeof SIMULATOR_ID, typeof SimulatorCredentials>;
+export type SimulatorDefinition = ProcessorDefinition<typeof SIMULATOR_ID, typeof SimulatorCredentials, '*'>;
 
 /** Resolves after `ms`, or rejects with the abort reason when the call wrapper gives up. */
 function pause(ms: number, signal: AbortSignal): Promise<void> {
@@ -52,14 +52,21 @@ function eventId(reference: string, status: string): string {
  */
 export function createSimulator(options: SimulatorOptions = {}): SimulatorDefinition {
   const now = options.now ?? Date.now;
-  const latencyMs = options.latencyMs ?? 0;
-  const settleMs = options.settleMs ?? 2000;
   const ledger = createLedger(now);
+  // Without a configured secret, one per process: fine for one process, whose callbacks
+  // come back to itself; replicas that receive each other's callbacks need a shared one.
+  const processSecret = randomBytes(24).toString('base64url');
+  const secretOf = (credentials: SimulatorCredentials) => credentials.callbackSecret ?? processSecret;
+  const latencyOf = (credentials: SimulatorCredentials) => options.latencyMs ?? credentials.latencyMs ?? 0;
+  const settleOf = (credentials: SimulatorCredentials) => options.settleMs ?? credentials.settleMs ?? 2000;
 
-  function deliver(secret: string, announcement: operations.Announcement): void {
+  function deliver(ctx: ProcessorContext<SimulatorCredentials>, announcement: operations.Announcement): void {
     const { kind, reference } = announcement;
     const entry = kind === 'payment' ? ledger.payment(reference) : ledger.refund(reference);
-    if (!entry || !options.deliverCallback) return;
+    const send = options.deliverCallback
+      ? (request: Request) => options.deliverCallback!(SIMULATOR_ID, request)
+      : ctx.deliverCallback;
+    if (!entry || !send) return;
     const state = operations.stateOf(kind, ledger.settle(entry, true));
     if (state.status === 'not_found') return;
     const callback: SimulatorCallback = {
@@ -73,18 +80,19 @@ export function createSimulator(options: SimulatorOptions = {}): SimulatorDefini
         ...('declineCode' in state && state.declineCode ? { decline_code: state.declineCode } : {}),
       },
     };
-    const request = signedCallbackRequest(secret, callback, { timestamp: callback.created });
-    options.deliverCallback(SIMULATOR_ID, request).catch(() => undefined);
+    const request = signedCallbackRequest(secretOf(ctx.credentials), callback, { timestamp: callback.created });
+    send(request).catch(() => undefined);
   }
 
   function depsFor(ctx: ProcessorContext<SimulatorCredentials>): operations.Deps {
+    const settleMs = settleOf(ctx.credentials);
     return {
       ledger,
       now,
       settleMs,
       announce(announcement) {
-        if (!options.deliverCallback) return;
-        const timer = setTimeout(() => deliver(ctx.credentials.callbackSecret, announcement), settleMs);
+        if (!options.deliverCallback && !ctx.deliverCallback) return;
+        const timer = setTimeout(() => deliver(ctx, announcement), settleMs);
         // A pending callback must not keep a finished process (or test run) alive.
         (timer as { unref?: () => void }).unref?.();
       },
@@ -94,30 +102,37 @@ export function createSimulator(options: SimulatorOptions = {}): SimulatorDefini
   return defineProcessor({
     id: SIMULATOR_ID,
     displayName: 'NimbusPay simulator',
-    supports: { methods: ['card', 'bank_transfer'], currencies: CURRENCIES },
+    // Every registered method: the simulator decides by the shape of the details.
+    supports: { methods: ['*'], currencies: CURRENCIES },
     credentials: SimulatorCredentials,
+    env: {
+      callbackSecret: 'NIMBUS_SIMULATOR_CALLBACK_SECRET',
+      settleMs: 'NIMBUS_SIMULATOR_SETTLE_MS',
+      latencyMs: 'NIMBUS_SIMULATOR_LATENCY_MS',
+    },
+    testOnly: true,
     async authorize(input, ctx) {
-      await pause(latencyMs, ctx.signal);
+      await pause(latencyOf(ctx.credentials), ctx.signal);
       return operations.authorize(depsFor(ctx), input);
     },
     async capture(input, ctx) {
-      await pause(latencyMs, ctx.signal);
+      await pause(latencyOf(ctx.credentials), ctx.signal);
       return operations.capture(depsFor(ctx), input);
     },
     async cancel(input, ctx) {
-      await pause(latencyMs, ctx.signal);
+      await pause(latencyOf(ctx.credentials), ctx.signal);
       return operations.cancel(depsFor(ctx), input);
     },
     async refund(input, ctx) {
-      await pause(latencyMs, ctx.signal);
+      await pause(latencyOf(ctx.credentials), ctx.signal);
       return operations.refund(depsFor(ctx), input);
     },
     async sync(input, ctx) {
-      await pause(latencyMs, ctx.signal);
+      await pause(latencyOf(ctx.credentials), ctx.signal);
       return operations.sync(depsFor(ctx), input);
     },
     async parseWebhook(request, ctx) {
-      return verifyCallback(ctx.credentials.callbackSecret, request, now());
+      return verifyCallback(secretOf(ctx.credentials), request, now());
     },
   });
 }

@@ -1,20 +1,28 @@
 import { Type, type Static } from '@sinclair/typebox';
 
-/** The simulator's credentials: the secret its callbacks are signed with. */
-export const SimulatorCredentials = Type.Object(
-  { callbackSecret: Type.String({ minLength: 16, description: 'HMAC key of the Simulator-Signature header.' }) },
-  { additionalProperties: false },
-);
-export type SimulatorCredentials = Static<typeof SimulatorCredentials>;
-
 /** Behaviour knobs (NIMBUS_SIMULATOR_LATENCY_MS, NIMBUS_SIMULATOR_SETTLE_MS). */
 export const SimulatorSettings = Type.Object({
   /** Added to every call, to make the simulator feel like a network hop (default 0). */
-  latencyMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  latencyMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
   /** When bank transfers, their refunds and the timeout card settle (default 2000). */
-  settleMs: Type.Optional(Type.Integer({ minimum: 0 })),
+  settleMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 86_400_000 })),
 });
 export type SimulatorSettings = Static<typeof SimulatorSettings>;
+
+/**
+ * The simulator's credentials and settings, from NIMBUS_SIMULATOR_CALLBACK_SECRET,
+ * NIMBUS_SIMULATOR_SETTLE_MS and NIMBUS_SIMULATOR_LATENCY_MS.
+ */
+export const SimulatorCredentials = Type.Object(
+  {
+    callbackSecret: Type.Optional(
+      Type.String({ minLength: 16, description: 'HMAC key of the Simulator-Signature header (default: random per process).' }),
+    ),
+    ...SimulatorSettings.properties,
+  },
+  { additionalProperties: false },
+);
+export type SimulatorCredentials = Static<typeof SimulatorCredentials>;
 
 /**
  * The body of a simulator callback, shaped like a real processor's event: an id to

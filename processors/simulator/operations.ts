@@ -1,4 +1,4 @@
-import { assertNever } from '../../plugins/payment-methods/assert-never.ts';
+import { assertNever } from '../../runtime/assert-never.ts';
 import { ProcessorError, ProcessorTimeoutError } from '../sdk/errors.ts';
 import type {
   AuthorizeInput,
@@ -34,12 +34,9 @@ export type Deps = {
 /** Identifies "the same request" for idempotency without keeping any card or account number. */
 function authorizeFingerprint(input: AuthorizeInput): string {
   const method = input.paymentMethod;
-  const tail =
-    method.type === 'card'
-      ? method.card.number.slice(-4)
-      : method.bank_transfer.scheme === 'sepa'
-        ? method.bank_transfer.iban.slice(-4)
-        : method.bank_transfer.account_number.slice(-4);
+  const details = (method as Record<string, unknown>)[method.type] as Record<string, unknown> | undefined;
+  const identifier = details?.number ?? details?.iban ?? details?.account_number ?? '';
+  const tail = typeof identifier === 'string' ? identifier.slice(-4) : '';
   return [input.amount, input.currency, input.capture, method.type, tail].join('|');
 }
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { silentLogger } from '../../runtime/logger.ts';
 import { createMetrics } from '../../runtime/metrics.ts';
-import type { PaymentMethodRequest } from '../../plugins/payment-methods/model.ts';
+import type { PaymentMethodInput as PaymentMethodRequest } from '../../runtime/registry/index.ts';
 import { configureProcessor, createProcessorCaller, WebhookSignatureError, type AuthorizeInput } from '../sdk/index.ts';
 import { createSimulator, signedCallbackRequest, type SimulatorOptions } from './index.ts';
 

@@ -1,7 +1,4 @@
-import { normalizeIban } from '../../plugins/payment-methods/bank-transfer/index.ts';
-import { assertNever } from '../../plugins/payment-methods/assert-never.ts';
-import type { PaymentMethodRequest } from '../../plugins/payment-methods/model.ts';
-import type { DeclineCode } from '../sdk/model.ts';
+import type { DeclineCode, PaymentMethodInput } from '../sdk/index.ts';
 
 /**
  * What the simulator does with a payment, decided by the method details alone (API.md
@@ -58,23 +55,32 @@ const ACH_ACCOUNT_SCENARIOS: Readonly<Record<string, Scenario>> = {
   '000111111116': RETURN_ACH,
 };
 
-/** Every valid card not in the table is approved; every valid account settles. */
-export function scenarioFor(method: PaymentMethodRequest): Scenario {
-  switch (method.type) {
-    case 'card':
-      return CARD_SCENARIOS[method.card.number] ?? { kind: 'approve', refundsFail: false };
-    case 'bank_transfer': {
-      const details = method.bank_transfer;
-      switch (details.scheme) {
-        case 'sepa':
-          return IBAN_SCENARIOS[normalizeIban(details.iban)] ?? { kind: 'bank_settle' };
-        case 'ach':
-          return ACH_ACCOUNT_SCENARIOS[details.account_number] ?? { kind: 'bank_settle' };
-        default:
-          return assertNever(details, 'bank transfer scheme');
-      }
-    }
-    default:
-      return assertNever(method, 'payment method type');
-  }
+/** Spaces dropped, uppercase: the form API.md's test IBANs are written in. */
+function normalizeIban(iban: string): string {
+  return iban.replace(/\s+/g, '').toUpperCase();
+}
+
+function field(details: Record<string, unknown>, name: string): string | undefined {
+  const value = details[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * The simulator takes every payment method the deployment registers, so it decides by
+ * the shape of the details rather than by method type: a card `number`, an `iban`
+ * (SEPA transfer or SEPA Direct Debit alike: both settle later, returns are `AC04`) or
+ * an ACH `account_number`. Anything else (a token, a wallet) is approved at once.
+ * Every valid card not in the table is approved; every valid account settles.
+ */
+export function scenarioFor(method: PaymentMethodInput): Scenario {
+  const details = (method as Record<string, unknown>)[method.type];
+  if (typeof details !== 'object' || details === null) return { kind: 'approve', refundsFail: false };
+  const record = details as Record<string, unknown>;
+  const number = field(record, 'number');
+  if (number !== undefined) return CARD_SCENARIOS[number] ?? { kind: 'approve', refundsFail: false };
+  const iban = field(record, 'iban');
+  if (iban !== undefined) return IBAN_SCENARIOS[normalizeIban(iban)] ?? { kind: 'bank_settle' };
+  const account = field(record, 'account_number');
+  if (account !== undefined) return ACH_ACCOUNT_SCENARIOS[account] ?? { kind: 'bank_settle' };
+  return { kind: 'approve', refundsFail: false };
 }

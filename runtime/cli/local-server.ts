@@ -6,8 +6,8 @@ import type { Config } from '../config';
  * The embedded database (PGlite) lives in one process: a second process opening the same
  * data directory would corrupt it. So a `nimbus serve` on the embedded database leaves
  * a small file beside the data directory (its pid, URL and a one-off local token, mode
- * 0600) and answers `nimbus bootstrap` through a hidden loopback route instead, and a
- * second `serve` or `worker` on the same directory refuses to start.
+ * 0600) and runs plugin commands (`nimbus bootstrap`) sent through a hidden loopback
+ * route instead, and a second `serve` or `worker` on the same directory refuses to start.
  */
 export interface LocalServerInfo {
   pid: number;
@@ -15,7 +15,8 @@ export interface LocalServerInfo {
   token: string;
 }
 
-export const LOCAL_BOOTSTRAP_PATH = '/internal/local/bootstrap';
+/** `POST <path>/<command>` with `{ flags }`; answers the command's JSON result. */
+export const LOCAL_COMMAND_PATH = '/internal/local';
 export const LOCAL_TOKEN_HEADER = 'x-nimbus-local-token';
 
 export function localServerFile(config: Config): string {

@@ -1,53 +1,59 @@
-#!/usr/bin/env bun
 import { ConfigError } from '../config';
+import type { NimbusDefinition } from '../nimbus';
 import { parseArgs } from './args';
-import { bootstrapCommand } from './bootstrap';
+import { pluginCommands, runPluginCommand } from './commands';
 import { migrateCommand } from './migrate';
 import { serveCommand } from './serve';
 import { workerCommand } from './worker';
 
-const USAGE = `Usage: nimbus <command>
+const KERNEL_USAGE = [
+  '  serve [--migrate] [--no-worker]   run the API (and the workers, unless --no-worker)',
+  '  worker                            run webhook delivery and reconciliation only',
+  '  migrate                           apply pending database migrations and exit',
+];
 
-  serve [--migrate] [--no-worker]   run the API (and the worker, unless --no-worker)
-  worker                            run webhook delivery and reconciliation only
-  migrate                           apply pending database migrations and exit
-  bootstrap [--json]                create a platform admin client and print its credentials
+function usage(definition: NimbusDefinition): string {
+  const lines = [...KERNEL_USAGE, ...pluginCommands(definition).map((command) => `  ${command.spec.usage}`)];
+  return `Usage: nimbus <command>\n\n${lines.join('\n')}\n\nConfiguration comes from the environment; see README.md#configuration.`;
+}
 
-Configuration comes from the environment; see README.md#configuration.`;
-
-const FLAGS: Record<string, readonly string[]> = {
-  serve: ['--migrate', '--no-worker'],
-  worker: [],
-  migrate: [],
-  bootstrap: ['--json'],
-  help: [],
-};
-
-async function main(argv: string[]): Promise<void> {
-  const { command, flags } = parseArgs(argv, FLAGS);
-  switch (command) {
+async function dispatch(definition: NimbusDefinition, argv: string[]): Promise<void> {
+  const commands = pluginCommands(definition);
+  const flags: Record<string, readonly string[]> = {
+    serve: ['--migrate', '--no-worker'],
+    worker: [],
+    migrate: [],
+    help: [],
+    ...Object.fromEntries(commands.map((command) => [command.name, command.spec.flags ?? []])),
+  };
+  const parsed = parseArgs(argv, flags);
+  switch (parsed.command) {
     case 'serve':
-      return serveCommand(flags);
+      return serveCommand(definition, parsed.flags);
     case 'worker':
-      return workerCommand();
-    case 'bootstrap':
-      return bootstrapCommand(flags);
+      return workerCommand(definition);
     case 'migrate':
       return migrateCommand();
     case 'help':
     case undefined:
-      console.log(USAGE);
+      console.log(usage(definition));
       return;
-    default:
-      throw new Error(`unknown command '${command}'.\n\n${USAGE}`);
+    default: {
+      const command = commands.find((candidate) => candidate.name === parsed.command);
+      if (!command) throw new Error(`unknown command '${parsed.command}'.\n\n${usage(definition)}`);
+      return runPluginCommand(definition, command, parsed.flags);
+    }
   }
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof ConfigError) {
-    console.error(`nimbus: invalid configuration: ${error.message}`);
-  } else {
-    console.error(`nimbus: ${error instanceof Error ? error.message : String(error)}`);
-  }
-  process.exit(1);
-});
+/** The `nimbus` CLI over a composition root (main.ts passes nimbus.config.ts). */
+export function runCli(definition: NimbusDefinition, argv: string[]): void {
+  dispatch(definition, argv).catch((error: unknown) => {
+    if (error instanceof ConfigError) {
+      console.error(`nimbus: invalid configuration: ${error.message}`);
+    } else {
+      console.error(`nimbus: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    process.exit(1);
+  });
+}

@@ -1,15 +1,16 @@
-import { migrate, pendingMigrations } from '../../db';
+import { createDatabase, migrate, pendingMigrations } from '../../db';
 import { loadConfig } from '../config';
-import { createServices } from '../services';
+import { createLogger } from '../logger';
 import { assertDataDirFree } from './local-server';
 
-/** `nimbus migrate`: applies pending migrations and exits 0. */
+/** `nimbus migrate`: applies pending migrations and exits 0. Needs no plugin. */
 export async function migrateCommand(): Promise<void> {
   const config = loadConfig();
   assertDataDirFree(config, 'nimbus migrate');
-  const services = createServices(config);
-  const before = await pendingMigrations(services.database);
-  await migrate(services.database);
-  services.logger.info({ applied: before, database: services.database.kind }, 'migrations applied');
-  await services.database.close();
+  const logger = createLogger({ level: config.logLevel });
+  const database = createDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const before = await pendingMigrations(database);
+  await migrate(database);
+  logger.info({ applied: before, database: database.kind }, 'migrations applied');
+  await database.close();
 }

@@ -8,6 +8,9 @@ const productionBase = {
   NIMBUS_FINGERPRINT_KEY: 'a-long-random-fingerprint-key',
 };
 
+/** A test double as the registry describes it (the simulator declares itself testOnly). */
+const SIMULATOR = { id: 'simulator', testOnly: true };
+
 function errorOf(env: Record<string, string>): ConfigError {
   try {
     loadConfig(env);
@@ -27,8 +30,6 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe('.nimbus/data');
     expect(config.tokenTtlSeconds).toBe(900);
     expect(config.webhookAllowPrivate).toBe(true);
-    expect(config.simulatorSettleMs).toBe(2000);
-    expect(config.simulatorLatencyMs).toBe(0);
     expect(config.reconcileAfterMs).toBe(30000);
     expect(config.shutdownGraceMs).toBe(10000);
     expect(config.issuer).toBe('http://127.0.0.1:3000');
@@ -51,7 +52,6 @@ describe('loadConfig', () => {
     [{ NIMBUS_JWT_PRIVATE_JWKS: '{"keys":[{"kty":"RSA"}]}' }, 'NIMBUS_JWT_PRIVATE_JWKS'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ NIMBUS_ISSUER: 'not a url' }, 'NIMBUS_ISSUER'],
-    [{ NIMBUS_SIMULATOR_SETTLE_MS: '-1' }, 'NIMBUS_SIMULATOR_SETTLE_MS'],
   ])('%p is refused naming %s', (env, variable) => {
     const error = errorOf(env as Record<string, string>);
     expect(error.variable).toBe(variable);
@@ -82,11 +82,11 @@ describe('loadConfig', () => {
 
   test('production refuses the simulator as only processor unless allowed', () => {
     const config = loadConfig(productionBase);
-    expect(() => assertProcessorsAllowed(config, ['simulator'])).toThrow(ConfigError);
-    expect(() => assertProcessorsAllowed(config, ['simulator', 'acme'])).not.toThrow();
-    expect(() => assertProcessorsAllowed(loadConfig({ ...productionBase, NIMBUS_ALLOW_SIMULATOR: 'true' }), ['simulator'])).not.toThrow();
+    expect(() => assertProcessorsAllowed(config, [SIMULATOR])).toThrow(ConfigError);
+    expect(() => assertProcessorsAllowed(config, [SIMULATOR, { id: 'acme' }])).not.toThrow();
+    expect(() => assertProcessorsAllowed(loadConfig({ ...productionBase, NIMBUS_ALLOW_SIMULATOR: 'true' }), [SIMULATOR])).not.toThrow();
     // Staging may run the simulator.
-    expect(() => assertProcessorsAllowed(loadConfig({ ...productionBase, NIMBUS_ENV: 'staging' }), ['simulator'])).not.toThrow();
+    expect(() => assertProcessorsAllowed(loadConfig({ ...productionBase, NIMBUS_ENV: 'staging' }), [SIMULATOR])).not.toThrow();
   });
 
   test('private webhook targets outside development are allowed but warned about', () => {

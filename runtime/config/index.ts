@@ -110,8 +110,6 @@ export function loadConfig(env: Env = process.env): Config {
     jwtPrivateJwks: jwks(env),
     tokenTtlSeconds: integer(env, 'NIMBUS_TOKEN_TTL_S', 900, 60, 86400),
     webhookAllowPrivate: boolean(env, 'NIMBUS_WEBHOOK_ALLOW_PRIVATE', development),
-    simulatorSettleMs: integer(env, 'NIMBUS_SIMULATOR_SETTLE_MS', 2000, 0, 86_400_000),
-    simulatorLatencyMs: integer(env, 'NIMBUS_SIMULATOR_LATENCY_MS', 0, 0, 60_000),
     allowSimulator: boolean(env, 'NIMBUS_ALLOW_SIMULATOR', false),
     metricsToken: read(env, 'NIMBUS_METRICS_TOKEN'),
     issuer: (url(env, 'NIMBUS_ISSUER') ?? `http://${publicHost}:${port}`).replace(/\/+$/, ''),
@@ -143,11 +141,16 @@ export function assertSafeForEnvironment(config: Config): void {
   }
 }
 
-/** Production also refuses the simulator as its only processor unless explicitly allowed. */
-export function assertProcessorsAllowed(config: Config, processorIds: readonly string[]): void {
+/**
+ * Production also refuses to run on test doubles alone (the simulator declares itself
+ * `testOnly`) unless NIMBUS_ALLOW_SIMULATOR=true. Called at start with the registered
+ * processors.
+ */
+export function assertProcessorsAllowed(config: Config, processors: ReadonlyArray<{ id: string; testOnly?: boolean }>): void {
   if (config.env !== 'production' || config.allowSimulator) return;
-  if (processorIds.every((id) => id === 'simulator')) {
-    throw new ConfigError('NIMBUS_ALLOW_SIMULATOR', 'the simulator is the only processor; set NIMBUS_ALLOW_SIMULATOR=true to run production on it anyway.');
+  if (processors.every((processor) => processor.testOnly)) {
+    const ids = processors.map((processor) => processor.id).join(', ') || 'none';
+    throw new ConfigError('NIMBUS_ALLOW_SIMULATOR', `only test processors are registered (${ids}); set NIMBUS_ALLOW_SIMULATOR=true to run production on them anyway.`);
   }
 }
 

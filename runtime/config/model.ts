@@ -17,8 +17,6 @@ export const ConfigSchema = Type.Object({
   jwtPrivateJwks: Type.Optional(Type.String({ minLength: 1 })),
   tokenTtlSeconds: Type.Integer({ minimum: 60, maximum: 86400 }),
   webhookAllowPrivate: Type.Boolean(),
-  simulatorSettleMs: Type.Integer({ minimum: 0 }),
-  simulatorLatencyMs: Type.Integer({ minimum: 0 }),
   allowSimulator: Type.Boolean(),
   metricsToken: Type.Optional(Type.String({ minLength: 1 })),
   issuer: Type.String({ minLength: 1 }),

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { Type } from '@sinclair/typebox';
-import { createRegistry, defaultRegistry, definePaymentMethod, defineProcessor } from './index.ts';
+import { createRegistry, definePaymentMethod, type ProcessorContract } from './index.ts';
 
 /** Two toy entries defined only here: the registry knows nothing of card or simulator. */
 const toyMethod = definePaymentMethod({
@@ -11,20 +11,15 @@ const toyMethod = definePaymentMethod({
   redact: () => ({ kind: 'toy' as const }),
 });
 
+/** The kernel sees only the contract; the operations are the processor SDK's business. */
 function toyProcessor<const Id extends string>(id: Id, currencies: string[]) {
-  const never = async (): Promise<never> => {
-    throw new Error('not called');
-  };
-  return defineProcessor({
+  return {
     id,
+    displayName: id,
     supports: { methods: ['card'], currencies },
     credentials: Type.Object({ apiKey: Type.String({ minLength: 3 }) }),
-    authorize: never,
-    capture: never,
-    cancel: never,
-    refund: never,
-    sync: never,
-  });
+    timeoutMs: 1000,
+  } satisfies ProcessorContract<Id>;
 }
 
 describe('createRegistry', () => {
@@ -70,20 +65,5 @@ describe('createRegistry', () => {
     expect(() =>
       createRegistry({ paymentMethods: [], processors: [alpha], credentials: { alpha: { apiKey: 'abc' }, alhpa: {} } }),
     ).toThrow(/'alhpa', which is not registered/);
-  });
-});
-
-describe('defaultRegistry', () => {
-  test('holds card, bank_transfer and the simulator, which takes callbacks', () => {
-    const registry = defaultRegistry({ latencyMs: 0, settleMs: 10, callbackSecret: 'a-long-enough-secret' });
-    expect(registry.paymentMethodTypes).toEqual(['card', 'bank_transfer']);
-    expect(registry.processorIds).toEqual(['simulator']);
-    expect(registry.processor('simulator').acceptsWebhooks).toBe(true);
-    expect(registry.processorsFor('bank_transfer', 'EUR').map((p) => p.id)).toEqual(['simulator']);
-    expect(registry.paymentMethod('bank_transfer').paramPrefix).toBe('payment_method.bank_transfer');
-  });
-
-  test('refuses a callback secret too short to sign with', () => {
-    expect(() => defaultRegistry({ callbackSecret: 'short' })).toThrow(/Invalid credentials for processor 'simulator'/);
   });
 });

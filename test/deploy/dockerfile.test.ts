@@ -69,7 +69,7 @@ describe('deploy/Dockerfile', () => {
     expect(inRuntime('RUN')).toContain('ln -s /app/bin/nimbus /usr/local/bin/nimbus');
     expect(inRuntime('WORKDIR')).toEqual(['/app']);
     const launcher = readFileSync(resolve(ROOT, 'bin/nimbus'), 'utf8');
-    expect(launcher).toMatch(/^exec .*runtime\/cli\/main\.ts" "\$@"$/m);
+    expect(launcher).toMatch(/^exec .*\/main\.ts" "\$@"$/m);
     // COPY keeps the mode from the build context: the launcher must be executable.
     expect(statSync(resolve(ROOT, 'bin/nimbus')).mode & 0o111).not.toBe(0);
   });

@@ -12,10 +12,10 @@ import { DEPLOY, PROMTOOL, ROOT, announceMissing } from './helpers';
  * `promtool check metrics`. Also proves that every metric the alert rules use exists.
  */
 
-const CLI = resolve(ROOT, 'runtime/cli/main.ts');
+const CLI = resolve(ROOT, 'main.ts');
 const HAS_CLI = existsSync(CLI);
 const TOKEN = 'metrics-scrape-test-token';
-if (!HAS_CLI) console.warn('\n[test/deploy] SKIPPING the /metrics scrape: runtime/cli/main.ts does not exist yet.\n');
+if (!HAS_CLI) console.warn('\n[test/deploy] SKIPPING the /metrics scrape: main.ts does not exist yet.\n');
 announceMissing('promtool', PROMTOOL, '`promtool check metrics` on a real /metrics scrape');
 
 async function freePort(): Promise<number> {

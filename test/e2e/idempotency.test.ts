@@ -3,9 +3,8 @@ import { Type } from '@sinclair/typebox';
 import { and, eq } from 'drizzle-orm';
 import { schema } from '../../db';
 import { authGuard, tenantOf } from '../../plugins/auth';
-import { createApp } from '../../runtime/app';
-import { claimKey, purgeExpiredKeys, requestFingerprint } from '../../runtime/idempotency';
-import { createTestApp, type TestApp } from '../helpers/app';
+import { claimKey, purgeExpiredKeys, requestFingerprint } from '../../plugins/idempotency/store';
+import { createApp, createTestApp, type TestApp } from '../helpers/app';
 import { createTenant, platformToken, type TestTenant } from '../helpers/auth';
 import { call, card, CARDS, paymentBody } from '../helpers/payments';
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { eq } from 'drizzle-orm';
 import { schema } from '../../db';
 import { signedCallbackRequest, type SimulatorCallback } from '../../processors/simulator/index.ts';
-import { defaultRegistry } from '../../runtime/registry';
+import { createSimulator } from '../../processors/simulator/index.ts';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { createTenant, type TestTenant } from '../helpers/auth';
 import { call, card, CARDS, eventTypes, IBANS, paymentBody, sepa, type Json } from '../helpers/payments';
@@ -14,7 +14,10 @@ let t: TestApp;
 let acme: TestTenant;
 beforeAll(async () => {
   // Callbacks are not delivered automatically here: the tests send them by hand.
-  t = await createTestApp({ registry: () => defaultRegistry({ settleMs: 60_000, callbackSecret: SECRET }) });
+  t = await createTestApp({
+    definition: { processors: [createSimulator({ settleMs: 60_000 })] },
+    credentials: { simulator: { callbackSecret: SECRET } },
+  });
   acme = await createTenant(t);
 }, 30_000);
 afterAll(() => t.close());

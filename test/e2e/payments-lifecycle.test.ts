@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { createReconciler } from '../../runtime/payments';
+import { createReconciler } from '../../plugins/payments';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { createTenant, platformToken, type TestTenant } from '../helpers/auth';
 import { call, card, CARDS, eventTypes, paymentBody, sepa, IBANS, type Json } from '../helpers/payments';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { createReconciler, type Reconciler } from '../../runtime/payments';
-import { defaultRegistry } from '../../runtime/registry';
+import { createReconciler, type Reconciler } from '../../plugins/payments';
+import { createSimulator } from '../../processors/simulator/index.ts';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { createTenant, type TestTenant } from '../helpers/auth';
 import { ACH_ACCOUNTS, ach, call, card, CARDS, eventTypes, eventually, IBANS, paymentBody, sepa, type Json } from '../helpers/payments';
@@ -162,8 +162,11 @@ describe('bank transfers whose callbacks are lost', () => {
   let quiet: TestApp;
   let tenant: TestTenant;
   beforeAll(async () => {
-    // A registry that never delivers callbacks: reconciliation is the only way to learn the outcome.
-    quiet = await createTestApp({ env: { NIMBUS_RECONCILE_AFTER_MS: '0' }, registry: () => defaultRegistry({ settleMs: 30 }) });
+    // A simulator that never delivers callbacks: reconciliation is the only way to learn the outcome.
+    quiet = await createTestApp({
+      env: { NIMBUS_RECONCILE_AFTER_MS: '0' },
+      definition: { processors: [createSimulator({ settleMs: 30, deliverCallback: async () => {} })] },
+    });
     tenant = await createTenant(quiet);
   }, 30_000);
   afterAll(() => quiet.close());

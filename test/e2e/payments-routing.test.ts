@@ -2,11 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { Type } from '@sinclair/typebox';
 import { eq } from 'drizzle-orm';
 import { schema } from '../../db';
-import { builtinPaymentMethods } from '../../plugins/payment-methods/index.ts';
 import { defineProcessor } from '../../processors/sdk/define.ts';
 import { ProcessorError } from '../../processors/sdk/errors.ts';
 import { createSimulator } from '../../processors/simulator/index.ts';
-import { createRegistry } from '../../runtime/registry';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { createTenant, type TestTenant } from '../helpers/auth';
 import { call, card, CARDS, eventTypes, paymentBody } from '../helpers/payments';
@@ -41,12 +39,8 @@ let t: TestApp;
 let acme: TestTenant;
 beforeAll(async () => {
   t = await createTestApp({
-    registry: (deliverCallback) =>
-      createRegistry({
-        paymentMethods: builtinPaymentMethods,
-        processors: [flaky, createSimulator({ settleMs: 50, deliverCallback })],
-        credentials: { flaky: {}, simulator: { callbackSecret: 'test-callback-secret-0123456789' } },
-      }),
+    definition: { processors: [flaky, createSimulator({ settleMs: 50 })] },
+    credentials: { flaky: {}, simulator: { callbackSecret: 'test-callback-secret-0123456789' } },
   });
   acme = await createTenant(t);
 }, 30_000);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { createReconciler } from '../../runtime/payments';
+import { createReconciler } from '../../plugins/payments';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { createTenant, type TestTenant } from '../helpers/auth';
 import { ach, ACH_ACCOUNTS, allStoredText, call, card, CARDS, eventually, IBANS, paymentBody, sepa } from '../helpers/payments';

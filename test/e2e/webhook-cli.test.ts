@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { schema } from '../../db';
-import { recordEvent } from '../../runtime/events';
+import { recordEvent } from '../../webhooks/test-support';
 import { randomId } from '../../runtime/ids';
 import { createEndpoint } from '../../webhooks/service';
 import { startReceiver } from '../../webhooks/test-support';

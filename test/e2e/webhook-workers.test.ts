@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { eq } from 'drizzle-orm';
 import { schema } from '../../db';
-import { recordEvent } from '../../runtime/events';
+import { recordEvent } from '../../webhooks/test-support';
 import { randomId } from '../../runtime/ids';
 import { createEndpoint } from '../../webhooks/service';
 import { eventually, startReceiver } from '../../webhooks/test-support';

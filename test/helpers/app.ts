@@ -1,11 +1,11 @@
 import { Writable } from 'node:stream';
-import { createApp, type App } from '../../runtime/app';
+import nimbusConfig from '../../nimbus.config';
+import { payments as paymentsPlugin, type PaymentsService } from '../../plugins/payments';
 import { type Config, loadConfig } from '../../runtime/config';
 import { createLogger, type Logger } from '../../runtime/logger';
 import { createMetrics, type Metrics } from '../../runtime/metrics';
-import { createPaymentsService, type PaymentsService } from '../../runtime/payments';
-import { createCallbackRelay } from '../../runtime/payments/relay';
-import { defaultRegistry, type AnyRegistry } from '../../runtime/registry';
+import { createNimbus, type App, type Nimbus, type NimbusDefinition } from '../../runtime/nimbus';
+import type { AnyRegistry } from '../../runtime/registry';
 import { createTestDatabase, type TestDatabase } from './db';
 
 /** Collects every log line a test app writes, so tests can scan them for secrets. */
@@ -22,6 +22,7 @@ export class LogCapture extends Writable {
 
 export interface TestApp {
   app: App;
+  nimbus: Nimbus;
   config: Config;
   database: TestDatabase;
   logger: Logger;
@@ -42,38 +43,45 @@ export interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export function testConfig(env: Record<string, string> = {}): Config {
-  return loadConfig({ NIMBUS_ENV: 'development', LOG_LEVEL: 'info', NIMBUS_SIMULATOR_SETTLE_MS: '50', ...env });
+/** The environment of a test app: the simulator settles after 50 ms unless a test says otherwise. */
+export function testEnv(env: Record<string, string> = {}): Record<string, string> {
+  return { NIMBUS_ENV: 'development', LOG_LEVEL: 'info', NIMBUS_SIMULATOR_SETTLE_MS: '50', ...env };
 }
 
-export async function createTestApp(
-  options: {
-    env?: Record<string, string>;
-    database?: TestDatabase;
-    /** A custom registry (e.g. with a test-only processor); receives this app's callback relay. */
-    registry?: (deliverCallback: (processorId: string, request: Request) => Promise<void>) => AnyRegistry;
-  } = {},
-): Promise<TestApp> {
-  const config = testConfig(options.env);
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig(testEnv(env));
+}
+
+export interface TestAppOptions {
+  env?: Record<string, string>;
+  database?: TestDatabase;
+  /** Replaces parts of the composition root (e.g. a test-only processor), as a deployer would. */
+  definition?: Partial<NimbusDefinition>;
+  /** Processor credentials by id instead of the environment. */
+  credentials?: Record<string, unknown>;
+}
+
+/** NimbusPay built from nimbus.config.ts, as `nimbus serve` builds it, on a fresh test database. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const env = testEnv(options.env);
+  const config = loadConfig(env);
   const database = options.database ?? (await createTestDatabase());
   const logs = new LogCapture();
   const logger = createLogger({ level: 'debug', destination: logs });
   const metrics = createMetrics();
-  const callbackRelay = createCallbackRelay();
-  const registry =
-    options.registry?.(callbackRelay.deliver) ??
-    defaultRegistry({ settleMs: config.simulatorSettleMs, latencyMs: config.simulatorLatencyMs, deliverCallback: callbackRelay.deliver });
-  const payments = createPaymentsService({ database, registry, config, metrics, logger });
-  const app = createApp({ config, database, logger, metrics, registry, payments, callbackRelay });
+  const definition = { ...nimbusConfig, ...options.definition };
+  const nimbus = createNimbus(definition, { config, env, logger, metrics, database, credentials: options.credentials });
+  const app = nimbus.createApp();
   return {
     app,
+    nimbus,
     config,
     database,
     logger,
     logs,
     metrics,
-    registry,
-    payments,
+    registry: nimbus.registry,
+    payments: nimbus.service(paymentsPlugin),
     request: (method, path, requestOptions = {}) => {
       const headers: Record<string, string> = { ...requestOptions.headers };
       let body: string | undefined;
@@ -88,4 +96,9 @@ export async function createTestApp(
       if (!options.database) await database.close();
     },
   };
+}
+
+/** The app of nimbus.config.ts over given dependencies (a database of a test's own making). */
+export function createApp(deps: { config: Config; database: TestDatabase; logger?: Logger; metrics?: Metrics; env?: Record<string, string> }): App {
+  return createNimbus(nimbusConfig, { env: testEnv(deps.env), ...deps }).createApp();
 }

@@ -20,7 +20,7 @@ export function tempDir(prefix = 'nimbus-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export const CLI = join(import.meta.dir, '..', '..', 'runtime', 'cli', 'main.ts');
+export const CLI = join(import.meta.dir, '..', '..', 'main.ts');
 
 /** Runs `nimbus <args>` as a child process (the real CLI, real signals). */
 export function spawnNimbus(args: string[], env: Record<string, string>): Subprocess<'ignore', 'pipe', 'pipe'> {

@@ -1,7 +1,6 @@
 import { invalidRequest, parameterInvalid } from '../../../runtime/errors.ts';
-import { assertNever } from '../assert-never.ts';
-import { definePaymentMethod, type RedactionContext, type ValidationContext } from '../define.ts';
-import { keyedFingerprint } from '../fingerprint.ts';
+import { assertNever } from '../../../runtime/assert-never.ts';
+import { definePaymentMethod, keyedFingerprint, type RedactionContext, type ValidationContext } from '../../../runtime/registry/index.ts';
 import { abaRoutingValid, achAccountNumberValid } from './aba.ts';
 import { ibanBankCode, ibanProblem, normalizeIban, type IbanProblem } from './iban.ts';
 import {
@@ -16,6 +15,12 @@ import {
 export * from './model.ts';
 export { normalizeIban, ibanChecksumValid, ibanProblem } from './iban.ts';
 export { abaRoutingValid, achAccountNumberValid } from './aba.ts';
+
+declare module '../../../runtime/registry/payment-method.ts' {
+  interface PaymentMethodDetails {
+    bank_transfer: BankTransferDetails;
+  }
+}
 
 const PREFIX = 'payment_method.bank_transfer';
 

@@ -1,11 +1,16 @@
 import { invalidRequest, parameterInvalid } from '../../../runtime/errors.ts';
-import { definePaymentMethod } from '../define.ts';
-import { keyedFingerprint } from '../fingerprint.ts';
+import { definePaymentMethod, keyedFingerprint } from '../../../runtime/registry/index.ts';
 import { brandRule, luhnValid } from './brand.ts';
 import { CardDetails, CardPublic, type CardBrand } from './model.ts';
 
 export { CardBrand, CardDetails, CardPublic } from './model.ts';
 export { brandRule, luhnValid } from './brand.ts';
+
+declare module '../../../runtime/registry/payment-method.ts' {
+  interface PaymentMethodDetails {
+    card: CardDetails;
+  }
+}
 
 const NUMBER_PARAM = 'payment_method.card.number';
 

@@ -1,0 +1,25 @@
+/**
+ * The composition root: the payment methods, processors and plugins of this deployment.
+ * `nimbus serve`, `nimbus worker`, the tests and the benchmarks all build NimbusPay from
+ * this one list. To add a processor, import its factory here and list it; it reads its
+ * own credentials from the environment variables it declares (see processors/README.md).
+ */
+import { audit } from './plugins/audit';
+import { auth } from './plugins/auth';
+import { events } from './plugins/events';
+import { idempotency } from './plugins/idempotency';
+import { docs, ops } from './plugins/ops';
+import { bankTransfer, card } from './plugins/payment-methods';
+import { payments } from './plugins/payments';
+import { tenancy } from './plugins/tenancy';
+import { createSimulator } from './processors/simulator';
+import { defineNimbus } from './runtime/nimbus';
+import { webhooks } from './webhooks';
+
+export default defineNimbus({
+  paymentMethods: [card, bankTransfer],
+  // The order is the deployment's default routing (tenants may override it per method).
+  processors: [createSimulator()],
+  // Global hooks first: audit and idempotency wrap every route registered after them.
+  plugins: [audit, idempotency, docs, ops, auth, tenancy, webhooks, payments, events],
+});

@@ -1,0 +1,74 @@
+import { eq } from 'drizzle-orm';
+import { schema, type Database, type Tx } from '../../../db';
+import { createProcessorCaller, type ProcessorCaller } from '../../../processors/sdk/index.ts';
+import type { Config } from '../../../runtime/config';
+import type { EventLog } from '../../../runtime/events';
+import type { Logger } from '../../../runtime/logger';
+import type { Metrics } from '../../../runtime/metrics';
+import type { ProcessorDirectory } from './routing';
+import { createPaymentStore, type PaymentStore } from './store';
+import { fingerprintKeyFor } from './vault';
+
+/** What the payments layer is built from (the composition root passes these in). */
+export interface PaymentsDeps {
+  database: Database;
+  registry: ProcessorDirectory;
+  config: Pick<Config, 'reconcileAfterMs' | 'authorizationTtlMs' | 'fingerprintKey'>;
+  metrics: Metrics;
+  logger: Logger;
+  /** The event log (with the webhook outbox as its sink): events commit with their change. */
+  events: EventLog;
+  /** One caller per process, so circuit breakers see every call; created when absent. */
+  caller?: ProcessorCaller;
+  now?: () => Date;
+}
+
+export interface PaymentsContext {
+  database: Database;
+  registry: ProcessorDirectory;
+  config: PaymentsDeps['config'];
+  metrics: Metrics;
+  logger: Logger;
+  caller: ProcessorCaller;
+  store: PaymentStore;
+  now: () => Date;
+  fingerprintKey: () => Promise<string>;
+  /** `now + ms` as a Date, for next_sync_at and capture_before. */
+  after: (ms: number) => Date;
+  tenantPreference: (tx: Tx, tenantId: string) => Promise<string[] | null>;
+}
+
+export function createPaymentsContext(deps: PaymentsDeps): PaymentsContext {
+  const now = deps.now ?? (() => new Date());
+  return {
+    database: deps.database,
+    registry: deps.registry,
+    config: deps.config,
+    metrics: deps.metrics,
+    logger: deps.logger,
+    caller: deps.caller ?? createProcessorCaller({ metrics: deps.metrics, logger: deps.logger }),
+    store: createPaymentStore({ metrics: deps.metrics, events: deps.events }),
+    now,
+    fingerprintKey: () => fingerprintKeyFor(deps.database, deps.config),
+    after: (ms) => new Date(now().getTime() + ms),
+    tenantPreference: async (tx, tenantId) => {
+      const [row] = await tx
+        .select({ preference: schema.tenants.processorPreference })
+        .from(schema.tenants)
+        .where(eq(schema.tenants.id, tenantId))
+        .limit(1);
+      return row?.preference ?? null;
+    },
+  };
+}
+
+/**
+ * Processor-side idempotency keys, derived from our own ids: a retry, a second replica
+ * or reconciliation re-sending the same operation can never make it happen twice.
+ */
+export const processorKeys = {
+  authorize: (paymentId: string) => `nimbus:${paymentId}:authorize`,
+  capture: (paymentId: string) => `nimbus:${paymentId}:capture`,
+  cancel: (paymentId: string) => `nimbus:${paymentId}:cancel`,
+  refund: (refundId: string) => `nimbus:${refundId}:refund`,
+};

@@ -1,0 +1,121 @@
+import { and, eq, type SQL } from 'drizzle-orm';
+import { schema } from '../../../db';
+import type { PaymentMethodInput as PaymentMethodRequest } from '../../../runtime/registry/index.ts';
+import { PAYMENT_STATUSES, type CreatePaymentBody, type Metadata, type PaymentStatus } from '../model';
+import { invalidRequest, parameterInvalid, resourceMissing, unexpectedState } from '../../../runtime/errors';
+import { randomId } from '../../../runtime/ids';
+import { listPage, parseListQuery } from '../../../runtime/pagination';
+import { runAuthorization, type AuthorizationOutcome } from './authorization';
+import type { PaymentsContext } from './context';
+import { isSupportedCurrency, SUPPORTED_CURRENCIES } from './currencies';
+import type { PaymentRow } from './resource';
+import { candidatesFor } from './routing';
+import { openMethod, sealMethod } from './vault';
+
+/** API.md metadata limits that a JSON schema cannot express (key length). */
+export function assertMetadata(metadata: Metadata | undefined, param = 'metadata'): void {
+  if (!metadata) return;
+  for (const key of Object.keys(metadata)) {
+    if (key.length === 0 || key.length > 40) throw parameterInvalid(param, 'Metadata keys must be 1 to 40 characters.');
+  }
+}
+
+export function wrongState(row: Pick<PaymentRow, 'id' | 'status'>, action: string): never {
+  throw unexpectedState(
+    'payment_unexpected_state',
+    `You cannot ${action} this payment because it has a status of ${row.status}.`,
+  );
+}
+
+export function createPaymentOperations(ctx: PaymentsContext) {
+  const { database, store } = ctx;
+
+  async function findOrThrow(tenantId: string, id: string): Promise<PaymentRow> {
+    const row = await database.tenant(tenantId, (tx) => store.findPayment(tx, id));
+    if (!row) throw resourceMissing('payment', id);
+    return row;
+  }
+
+  /**
+   * POST /v1/payments. Everything that can be refused with a 400 is checked before the
+   * first write (currency, method details, the forced processor). With `confirm` (the
+   * default) the payment is created and claimed in one transaction, then authorized.
+   */
+  async function create(tenantId: string, body: CreatePaymentBody): Promise<AuthorizationOutcome> {
+    if (!isSupportedCurrency(body.currency)) {
+      throw invalidRequest('currency_unsupported', `Unsupported currency. Use one of ${SUPPORTED_CURRENCIES.join(', ')} (uppercase).`, 'currency');
+    }
+    assertMetadata(body.metadata);
+    const method: unknown = body.payment_method;
+    ctx.registry.validatePaymentMethod(method, { currency: body.currency, now: ctx.now() });
+    const preference = await database.tenant(tenantId, (tx) => ctx.tenantPreference(tx, tenantId));
+    const candidates = candidatesFor(ctx.registry, { method: method.type, currency: body.currency, forced: body.processor, preference });
+    const key = await ctx.fingerprintKey();
+    const id = randomId('pay');
+    const confirm = body.confirm ?? true;
+    const claimed = await database.tenant(tenantId, async (tx) => {
+      const created = await store.insertPayment(tx, {
+        id,
+        tenantId,
+        status: 'requires_confirmation',
+        amount: body.amount,
+        currency: body.currency,
+        captureMethod: body.capture_method ?? 'automatic',
+        methodType: method.type,
+        paymentMethod: ctx.registry.redactPaymentMethod(method, { fingerprintKey: key }),
+        // A forced processor is remembered for a later confirm.
+        processor: body.processor ?? null,
+        methodVault: confirm ? null : sealMethod(key, id, method),
+        description: body.description ?? null,
+        metadata: body.metadata ?? {},
+      });
+      if (!confirm) return created;
+      return store.transition(tx, id, { to: 'processing', from: ['requires_confirmation'], set: { nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) } });
+    });
+    if (!confirm) return { kind: 'committed', row: claimed! };
+    return runAuthorization(ctx, claimed!, method, candidates);
+  }
+
+  /** POST /v1/payments/:id/confirm: only from requires_confirmation; the claim makes a racing confirm or cancel a 409. */
+  async function confirm(tenantId: string, id: string): Promise<AuthorizationOutcome> {
+    const row = await findOrThrow(tenantId, id);
+    if (row.status !== 'requires_confirmation' || !row.methodVault) wrongState(row, 'confirm');
+    const key = await ctx.fingerprintKey();
+    const method: PaymentMethodRequest = openMethod(key, id, row.methodVault);
+    const preference = await database.tenant(tenantId, (tx) => ctx.tenantPreference(tx, tenantId));
+    const candidates = candidatesFor(ctx.registry, {
+      method: method.type,
+      currency: row.currency,
+      forced: row.processor ?? undefined,
+      preference,
+    });
+    const claimed = await database.tenant(tenantId, (tx) =>
+      store.transition(tx, id, { to: 'processing', from: ['requires_confirmation'], set: { nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) } }),
+    );
+    if (!claimed) wrongState(await findOrThrow(tenantId, id), 'confirm');
+    return runAuthorization(ctx, claimed, method, candidates);
+  }
+
+  function retrieve(tenantId: string, id: string): Promise<PaymentRow> {
+    return findOrThrow(tenantId, id);
+  }
+
+  async function list(tenantId: string, query: Record<string, unknown>) {
+    const params = parseListQuery(query);
+    const filters: SQL[] = [];
+    const status = query.status;
+    if (status !== undefined) {
+      if (typeof status !== 'string' || !(PAYMENT_STATUSES as readonly string[]).includes(status)) {
+        throw parameterInvalid('status', `status must be one of: ${PAYMENT_STATUSES.join(', ')}.`);
+      }
+      filters.push(eq(schema.payments.status, status as PaymentStatus));
+    }
+    return database.tenant(tenantId, (tx) =>
+      listPage<PaymentRow>(tx, schema.payments, { params, filters: [and(...filters)], kind: 'payment' }),
+    );
+  }
+
+  return { create, confirm, retrieve, list, findOrThrow };
+}
+
+export type PaymentOperations = ReturnType<typeof createPaymentOperations>;

@@ -1,0 +1,163 @@
+import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { schema, type Tx } from '../../../db';
+import type { PaymentStatus, RefundStatus } from '../model';
+import type { EventLog } from '../../../runtime/events';
+import type { Metrics } from '../../../runtime/metrics';
+import { paymentResource, refundResource, type PaymentRow, type RefundRow } from './resource';
+import { eventFor, isFinal, sourcesOf } from './state-machine';
+
+/**
+ * The SQL of payments and refunds. Every status change is one guarded UPDATE
+ * (`WHERE status IN (allowed sources)`) whose returned row proves this caller won; the
+ * event for the new status is written in the same transaction, from that row.
+ */
+
+export type PaymentPatch = Partial<typeof schema.payments.$inferInsert>;
+export type RefundPatch = Partial<typeof schema.refunds.$inferInsert>;
+
+export interface PaymentTransition {
+  to: PaymentStatus;
+  /** Defaults to every status API.md allows into `to`; narrower lists guard internal steps. */
+  from?: PaymentStatus[];
+  set?: PaymentPatch;
+  where?: SQL;
+  /** For `processing`: write `payment.processing` now (else the claim stays silent). */
+  announce?: boolean;
+}
+
+export function createPaymentStore(deps: { metrics: Metrics; events: EventLog }) {
+  const { events } = deps;
+  function countPayment(row: PaymentRow): void {
+    if (!isFinal(row.status as PaymentStatus)) return;
+    deps.metrics.paymentsTotal.inc({ method: row.methodType, processor: row.processor ?? 'none', status: row.status });
+  }
+
+  async function paymentEvent(tx: Tx, row: PaymentRow, type: NonNullable<ReturnType<typeof eventFor>> | 'payment.created') {
+    await events.record(tx, { tenantId: row.tenantId, type, objectId: row.id, object: paymentResource(row) });
+  }
+
+  async function insertPayment(tx: Tx, values: typeof schema.payments.$inferInsert): Promise<PaymentRow> {
+    const [row] = await tx.insert(schema.payments).values(values).returning();
+    await paymentEvent(tx, row!, 'payment.created');
+    return row!;
+  }
+
+  async function findPayment(tx: Tx, id: string, options: { lock?: boolean } = {}): Promise<PaymentRow | undefined> {
+    const query = tx.select().from(schema.payments).where(eq(schema.payments.id, id)).limit(1);
+    const [row] = options.lock ? await query.for('update') : await query;
+    return row;
+  }
+
+  /** Applies one transition if the payment is still in an allowed status; undefined if another request won. */
+  async function transition(tx: Tx, id: string, change: PaymentTransition): Promise<PaymentRow | undefined> {
+    const from = change.from ?? sourcesOf(change.to);
+    const announce = change.to !== 'processing' || change.announce === true;
+    const [row] = await tx
+      .update(schema.payments)
+      .set({
+        ...change.set,
+        status: change.to,
+        ...(change.to === 'processing' && announce ? { processingAnnounced: true } : {}),
+        updatedAt: sql`now()`,
+      })
+      .where(and(eq(schema.payments.id, id), inArray(schema.payments.status, from), change.where))
+      .returning();
+    if (!row) return undefined;
+    const type = eventFor(change.to);
+    if (type && announce) await paymentEvent(tx, row, type);
+    countPayment(row);
+    return row;
+  }
+
+  /** Writes `payment.processing` for a payment whose in-flight claim turned out to last (pending, unknown, crash). */
+  async function announceProcessing(tx: Tx, id: string, set: PaymentPatch = {}): Promise<PaymentRow | undefined> {
+    const [row] = await tx
+      .update(schema.payments)
+      .set({ ...set, processingAnnounced: true, updatedAt: sql`now()` })
+      .where(and(eq(schema.payments.id, id), eq(schema.payments.status, 'processing'), eq(schema.payments.processingAnnounced, false)))
+      .returning();
+    if (row) await paymentEvent(tx, row, 'payment.processing');
+    return row;
+  }
+
+  /** Changes bookkeeping columns without a status change (no event). */
+  async function patchPayment(tx: Tx, id: string, set: PaymentPatch, where?: SQL): Promise<PaymentRow | undefined> {
+    const [row] = await tx
+      .update(schema.payments)
+      .set({ ...set, updatedAt: sql`now()` })
+      .where(and(eq(schema.payments.id, id), where))
+      .returning();
+    return row;
+  }
+
+  async function insertRefund(tx: Tx, values: typeof schema.refunds.$inferInsert): Promise<RefundRow> {
+    const [row] = await tx.insert(schema.refunds).values(values).returning();
+    await events.record(tx, { tenantId: row!.tenantId, type: 'refund.created', objectId: row!.id, object: refundResource(row!) });
+    return row!;
+  }
+
+  async function findRefund(tx: Tx, id: string): Promise<RefundRow | undefined> {
+    const [row] = await tx.select().from(schema.refunds).where(eq(schema.refunds.id, id)).limit(1);
+    return row;
+  }
+
+  /**
+   * pending -> succeeded | failed, once. A succeeded refund adds to the payment's
+   * amount_refunded in the same transaction; the event snapshot is the refund.
+   */
+  async function settleRefund(
+    tx: Tx,
+    id: string,
+    to: Exclude<RefundStatus, 'pending'>,
+    set: RefundPatch = {},
+  ): Promise<RefundRow | undefined> {
+    const [row] = await tx
+      .update(schema.refunds)
+      .set({ ...set, status: to, nextSyncAt: null, updatedAt: sql`now()` })
+      .where(and(eq(schema.refunds.id, id), eq(schema.refunds.status, 'pending')))
+      .returning();
+    if (!row) return undefined;
+    if (to === 'succeeded') {
+      await tx
+        .update(schema.payments)
+        .set({ amountRefunded: sql`${schema.payments.amountRefunded} + ${row.amount}`, updatedAt: sql`now()` })
+        .where(eq(schema.payments.id, row.paymentId));
+    }
+    await events.record(tx, { tenantId: row.tenantId, type: `refund.${to}`, objectId: row.id, object: refundResource(row) });
+    deps.metrics.refundsTotal.inc({ status: to });
+    return row;
+  }
+
+  async function patchRefund(tx: Tx, id: string, set: RefundPatch): Promise<RefundRow | undefined> {
+    const [row] = await tx
+      .update(schema.refunds)
+      .set({ ...set, updatedAt: sql`now()` })
+      .where(eq(schema.refunds.id, id))
+      .returning();
+    return row;
+  }
+
+  /** What is already promised back to the customer: pending and succeeded refunds. */
+  async function refundedOrPending(tx: Tx, paymentId: string): Promise<number> {
+    const [row] = await tx
+      .select({ total: sql<string>`coalesce(sum(${schema.refunds.amount}), 0)` })
+      .from(schema.refunds)
+      .where(and(eq(schema.refunds.paymentId, paymentId), inArray(schema.refunds.status, ['pending', 'succeeded'])));
+    return Number(row?.total ?? 0);
+  }
+
+  return {
+    insertPayment,
+    findPayment,
+    transition,
+    announceProcessing,
+    patchPayment,
+    insertRefund,
+    findRefund,
+    settleRefund,
+    patchRefund,
+    refundedOrPending,
+  };
+}
+
+export type PaymentStore = ReturnType<typeof createPaymentStore>;

@@ -1,2 +1,0 @@
-export { auditTrail, flushAudit } from './recorder';
-export { auditRoutes } from './routes';

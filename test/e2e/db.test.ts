@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { sql } from 'drizzle-orm';
+import { backend, createTestDatabase, type TestDatabase } from '../helpers/db';
+import { pendingMigrations, rowsOf, schema } from '../../db';
+
+let database: TestDatabase;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  await database.system(async (tx) => {
+    await tx.insert(schema.tenants).values([
+      { id: 'ten_a', name: 'A' },
+      { id: 'ten_b', name: 'B' },
+    ]);
+    await tx.insert(schema.events).values([
+      { id: 'evt_a1', tenantId: 'ten_a', type: 'payment.created', objectId: 'pay_a', data: { object: {} } },
+      { id: 'evt_b1', tenantId: 'ten_b', type: 'payment.created', objectId: 'pay_b', data: { object: {} } },
+    ]);
+  });
+});
+afterAll(() => database.close());
+
+describe(`migrations (${backend})`, () => {
+  test('the whole migration set is applied', async () => {
+    expect(await pendingMigrations(database)).toBe(0);
+  });
+});
+
+describe(`row-level security (${backend})`, () => {
+  test('an unscoped SELECT inside a tenant transaction sees only that tenant', async () => {
+    const rows = await database.tenant('ten_a', (tx) => tx.select().from(schema.events));
+    expect(rows.map((row) => row.id)).toEqual(['evt_a1']);
+    const raw = await database.tenant('ten_b', (tx) => tx.execute(sql`select id from events`));
+    expect(rowsOf<{ id: string }>(raw).map((row) => row.id)).toEqual(['evt_b1']);
+  });
+
+  test("a tenant transaction cannot write another tenant's rows", async () => {
+    const attempt = database.tenant('ten_a', (tx) =>
+      tx.insert(schema.events).values({ id: 'evt_x', tenantId: 'ten_b', type: 'payment.created', objectId: 'pay_x', data: { object: {} } }),
+    );
+    expect(attempt).rejects.toThrow();
+    const updated = await database.tenant('ten_a', (tx) =>
+      tx.update(schema.events).set({ type: 'tampered' }).where(sql`id = 'evt_b1'`).returning(),
+    );
+    expect(updated).toEqual([]);
+  });
+
+  test('system transactions see every tenant', async () => {
+    const rows = await database.system((tx) => tx.select().from(schema.events));
+    expect(rows.map((row) => row.id).sort()).toEqual(['evt_a1', 'evt_b1']);
+  });
+
+  test('the request role is not a superuser, so RLS cannot be bypassed by accident', async () => {
+    const raw = await database.tenant('ten_a', (tx) => tx.execute(sql`select current_user as role, rolsuper as usesuper from pg_roles where rolname = current_user`));
+    expect(rowsOf<{ role: string; usesuper: boolean }>(raw)[0]).toEqual({ role: 'nimbus_app', usesuper: false });
+  });
+});
