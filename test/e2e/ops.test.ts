@@ -30,6 +30,9 @@ describe('health', () => {
 
   test('ready is 503 while migrations are pending', async () => {
     const database = createPgliteDatabase({ pglite: new PGlite() });
+    // Warm the fresh PGlite first: on a busy machine its first query can take longer than
+    // readiness's ping timeout, and this test is about migrations, not about a slow start.
+    await database.ping(30_000);
     const app = createApp({ config: testConfig(), database, logger: silentLogger, metrics: createMetrics() });
     const response = await app.handle(new Request('http://localhost/health/ready'));
     expect(response.status).toBe(503);
