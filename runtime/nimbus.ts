@@ -7,6 +7,7 @@ import { createLogger, type Logger } from './logger';
 import { createMetrics, type Metrics } from './metrics';
 import type { AnyNimbusPlugin, Env, NimbusPlugin, PluginContext } from './plugin';
 import { createRegistry, type AnyPaymentMethodDefinition, type AnyRegistry, type ProcessorContract } from './registry';
+import { databaseProcessorState } from './processor-state';
 import type { BackgroundWorker } from './server';
 
 /** What a composition root lists (see nimbus.config.ts). Order matters in each list. */
@@ -76,6 +77,7 @@ export function createNimbus(definition: NimbusDefinition, options: NimbusOption
     processors: definition.processors,
     env,
     credentials: options.credentials,
+    stateFor: databaseProcessorState(database),
     async deliverCallback(_processorId, request) {
       if (!handle) return; // nothing listens yet: reconciliation covers a lost callback
       const response = await handle(request);

@@ -2,3 +2,4 @@
 export * from './tenancy';
 export * from './payments';
 export * from './webhooks';
+export * from './processors';

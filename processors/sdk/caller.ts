@@ -157,6 +157,7 @@ export function createProcessorCaller(options: ProcessorCallerOptions) {
       logger: options.logger.child({ processor: processor.id, operation }),
       attempt,
       deliverCallback: processor.deliverCallback,
+      state: processor.state,
     };
     let timer: ReturnType<typeof setTimeout> | undefined;
     const deadline = new Promise<never>((_, reject) => {

@@ -6,6 +6,7 @@ import {
   ProcessorConfigError,
   type PaymentMethodInput,
   type ProcessorContract,
+  type ProcessorState,
   type RegisteredProcessor,
   type Supports,
 } from '../../runtime/registry/index.ts';
@@ -40,6 +41,11 @@ export type ProcessorContext<Credentials> = {
    * in-process. For simulators and test doubles; a real processor calls over the network.
    */
   deliverCallback?: (request: Request) => Promise<void>;
+  /**
+   * The connector's own durable state, namespaced to this processor: PostgreSQL in a
+   * deployment (shared by replicas and workers, survives restarts), memory in unit tests.
+   */
+  state: ProcessorState;
 };
 
 export type WebhookContext<Credentials> = { credentials: Credentials; logger: Logger };

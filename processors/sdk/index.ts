@@ -19,4 +19,5 @@ export {
 export { createProcessorCaller, type CallOutcome, type ProcessorCaller, type ProcessorCallerOptions } from './caller.ts';
 export { createCircuitBreaker, BreakerOptions, type BreakerState, type CircuitBreaker } from './breaker.ts';
 export { scrubSensitive } from './scrub.ts';
-export type { PaymentMethodInput } from '../../runtime/registry/index.ts';
+export type { PaymentMethodInput, ProcessorState, ProcessorStateTx } from '../../runtime/registry/index.ts';
+export { createMemoryProcessorState } from '../../runtime/registry/index.ts';

@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { defineProcessor, type ProcessorContext, type ProcessorDefinition } from '../sdk/define.ts';
+import { ProcessorTimeoutError } from '../sdk/errors.ts';
 import { createLedger } from './ledger.ts';
 import { SimulatorCredentials, type SimulatorCallback, type SimulatorSettings } from './model.ts';
 import * as operations from './operations.ts';
@@ -47,28 +48,37 @@ function eventId(reference: string, status: string): string {
 
 /**
  * The built-in processor: deterministic outcomes from the API.md test data, its own
- * in-memory ledger (per process) for `sync`, and signed callbacks for whatever settles
- * later. Each call to `createSimulator` is an independent "backend".
+ * ledger in the processor state (the database in a deployment) for `sync`, and signed
+ * callbacks for whatever settles later.
  */
 export function createSimulator(options: SimulatorOptions = {}): SimulatorDefinition {
   const now = options.now ?? Date.now;
-  const ledger = createLedger(now);
   // Without a configured secret, one per process: fine for one process, whose callbacks
   // come back to itself; replicas that receive each other's callbacks need a shared one.
   const processSecret = randomBytes(24).toString('base64url');
   const secretOf = (credentials: SimulatorCredentials) => credentials.callbackSecret ?? processSecret;
   const latencyOf = (credentials: SimulatorCredentials) => options.latencyMs ?? credentials.latencyMs ?? 0;
   const settleOf = (credentials: SimulatorCredentials) => options.settleMs ?? credentials.settleMs ?? 2000;
+  type Ctx = ProcessorContext<SimulatorCredentials>;
 
-  function deliver(ctx: ProcessorContext<SimulatorCredentials>, announcement: operations.Announcement): void {
+  function sender(ctx: Ctx) {
+    return options.deliverCallback ? (request: Request) => options.deliverCallback!(SIMULATOR_ID, request) : ctx.deliverCallback;
+  }
+
+  /** Settles the object now (its time has come) and sends the signed callback once. */
+  async function deliver(ctx: Ctx, announcement: operations.Announcement): Promise<void> {
+    const send = sender(ctx);
+    if (!send) return;
     const { kind, reference } = announcement;
-    const entry = kind === 'payment' ? ledger.payment(reference) : ledger.refund(reference);
-    const send = options.deliverCallback
-      ? (request: Request) => options.deliverCallback!(SIMULATOR_ID, request)
-      : ctx.deliverCallback;
-    if (!entry || !send) return;
-    const state = operations.stateOf(kind, ledger.settle(entry, true));
-    if (state.status === 'not_found') return;
+    const state = await ctx.state.transaction(async (tx) => {
+      const ledger = createLedger(tx, now);
+      const entry = kind === 'payment' ? await ledger.payment(reference) : await ledger.refund(reference);
+      if (!entry) return undefined;
+      const settled = operations.stateOf(kind, await ledger.settle(entry, true));
+      await ledger.flush();
+      return settled;
+    });
+    if (!state || state.status === 'not_found') return;
     const callback: SimulatorCallback = {
       id: eventId(reference, state.status),
       type: kind === 'payment' ? 'payment.updated' : 'refund.updated',
@@ -80,23 +90,42 @@ export function createSimulator(options: SimulatorOptions = {}): SimulatorDefini
         ...('declineCode' in state && state.declineCode ? { decline_code: state.declineCode } : {}),
       },
     };
-    const request = signedCallbackRequest(secretOf(ctx.credentials), callback, { timestamp: callback.created });
-    send(request).catch(() => undefined);
+    await send(signedCallbackRequest(secretOf(ctx.credentials), callback, { timestamp: callback.created }));
   }
 
-  function depsFor(ctx: ProcessorContext<SimulatorCredentials>): operations.Deps {
-    const settleMs = settleOf(ctx.credentials);
-    return {
-      ledger,
-      now,
-      settleMs,
-      announce(announcement) {
-        if (!options.deliverCallback && !ctx.deliverCallback) return;
-        const timer = setTimeout(() => deliver(ctx, announcement), settleMs);
-        // A pending callback must not keep a finished process (or test run) alive.
-        (timer as { unref?: () => void }).unref?.();
-      },
-    };
+  function schedule(ctx: Ctx, announcement: operations.Announcement): void {
+    if (!sender(ctx)) return;
+    const timer = setTimeout(() => void deliver(ctx, announcement).catch(() => undefined), settleOf(ctx.credentials));
+    // A pending callback must not keep a finished process (or test run) alive.
+    (timer as { unref?: () => void }).unref?.();
+  }
+
+  /**
+   * Runs one operation against the ledger in one state transaction. A simulated timeout
+   * means the processor did the work and only the answer was lost: its writes commit,
+   * then the timeout surfaces. Callbacks are scheduled only once the writes are durable.
+   */
+  async function inLedger<T>(ctx: Ctx, run: (deps: operations.Deps) => Promise<T>): Promise<T> {
+    await pause(latencyOf(ctx.credentials), ctx.signal);
+    const announcements: operations.Announcement[] = [];
+    let lostAnswer: ProcessorTimeoutError | undefined;
+    const result = await ctx.state.transaction(async (tx) => {
+      const ledger = createLedger(tx, now);
+      const deps: operations.Deps = { ledger, now, settleMs: settleOf(ctx.credentials), announce: (a) => void announcements.push(a) };
+      try {
+        const value = await run(deps);
+        await ledger.flush();
+        return value;
+      } catch (error) {
+        if (!(error instanceof ProcessorTimeoutError)) throw error;
+        await ledger.flush();
+        lostAnswer = error;
+        return undefined;
+      }
+    });
+    for (const announcement of announcements) schedule(ctx, announcement);
+    if (lostAnswer) throw lostAnswer;
+    return result as T;
   }
 
   return defineProcessor({
@@ -111,26 +140,11 @@ export function createSimulator(options: SimulatorOptions = {}): SimulatorDefini
       latencyMs: 'NIMBUS_SIMULATOR_LATENCY_MS',
     },
     testOnly: true,
-    async authorize(input, ctx) {
-      await pause(latencyOf(ctx.credentials), ctx.signal);
-      return operations.authorize(depsFor(ctx), input);
-    },
-    async capture(input, ctx) {
-      await pause(latencyOf(ctx.credentials), ctx.signal);
-      return operations.capture(depsFor(ctx), input);
-    },
-    async cancel(input, ctx) {
-      await pause(latencyOf(ctx.credentials), ctx.signal);
-      return operations.cancel(depsFor(ctx), input);
-    },
-    async refund(input, ctx) {
-      await pause(latencyOf(ctx.credentials), ctx.signal);
-      return operations.refund(depsFor(ctx), input);
-    },
-    async sync(input, ctx) {
-      await pause(latencyOf(ctx.credentials), ctx.signal);
-      return operations.sync(depsFor(ctx), input);
-    },
+    authorize: (input, ctx) => inLedger(ctx, (deps) => operations.authorize(deps, input)),
+    capture: (input, ctx) => inLedger(ctx, (deps) => operations.capture(deps, input)),
+    cancel: (input, ctx) => inLedger(ctx, (deps) => operations.cancel(deps, input)),
+    refund: (input, ctx) => inLedger(ctx, (deps) => operations.refund(deps, input)),
+    sync: (input, ctx) => inLedger(ctx, (deps) => operations.sync(deps, input)),
     async parseWebhook(request, ctx) {
       return verifyCallback(secretOf(ctx.credentials), request, now());
     },

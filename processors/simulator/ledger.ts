@@ -1,11 +1,12 @@
 import { createHash } from 'node:crypto';
 import { ProcessorError } from '../sdk/errors.ts';
-import type { ProcessorOperation } from '../sdk/model.ts';
+import type { ProcessorOperation, ProcessorStateTx } from '../sdk/index.ts';
 
 /**
- * The simulator's backend: what a real processor keeps on its side. In memory and per
- * process, which is what a simulator needs; its references are derived from the
- * idempotency key so the same key always names the same object.
+ * The simulator's backend: what a real processor keeps on its side. It lives in the
+ * connector's processor state (PostgreSQL in a deployment), so it survives restarts and
+ * a separate worker process reconciles against the same ledger. References are derived
+ * from the idempotency key so the same key always names the same object.
  */
 
 export type Failure = { code: string; message: string; declineCode?: string };
@@ -19,7 +20,9 @@ export type Settlement = {
 
 export type PaymentEntry = {
   reference: string;
-  method: 'card' | 'bank_transfer';
+  method: string;
+  /** Settles through the bank (its refunds settle later too), rather than at once like a card. */
+  bank?: boolean;
   amount: number;
   currency: string;
   status: 'pending' | 'authorized' | 'succeeded' | 'canceled' | 'failed';
@@ -48,14 +51,34 @@ export function referenceFor(kind: 'payment' | 'refund', idempotencyKey: string)
   return kind === 'payment' ? `sim_${digest}` : `sim_re_${digest}`;
 }
 
-export function createLedger(now: () => number) {
+/**
+ * The ledger as seen by one operation: entries are loaded from the processor state in
+ * this transaction (locked), changed in place by the operation, and written back by
+ * `flush` before the transaction commits. Keys: `payment:<ref>`, `refund:<ref>`,
+ * `op:<operation>:<idempotency key>`.
+ */
+export function createLedger(tx: ProcessorStateTx, now: () => number) {
   const payments = new Map<string, PaymentEntry>();
   const refunds = new Map<string, RefundEntry>();
   const operations = new Map<string, { fingerprint: string; outcome: StoredOutcome }>();
 
+  async function loadPayment(reference: string): Promise<PaymentEntry | undefined> {
+    if (!payments.has(reference)) {
+      const entry = await tx.get<PaymentEntry>(`payment:${reference}`);
+      if (!entry) return undefined;
+      payments.set(reference, entry);
+    }
+    return payments.get(reference);
+  }
+
+  async function operation(name: ProcessorOperation, key: string) {
+    const id = `op:${name}:${key}`;
+    return operations.get(id) ?? (await tx.get<{ fingerprint: string; outcome: StoredOutcome }>(id));
+  }
+
   /** Keys are scoped per operation, like most processors' idempotency layers. */
-  function replay(operation: ProcessorOperation, key: string, fingerprint: string): StoredOutcome | undefined {
-    const stored = operations.get(`${operation}\u0000${key}`);
+  async function replay(name: ProcessorOperation, key: string, fingerprint: string): Promise<StoredOutcome | undefined> {
+    const stored = await operation(name, key);
     if (stored && stored.fingerprint !== fingerprint) {
       throw new ProcessorError('This idempotency key was already used with different parameters.', {
         retryable: false,
@@ -65,17 +88,17 @@ export function createLedger(now: () => number) {
     return stored?.outcome;
   }
 
-  function remember(operation: ProcessorOperation, key: string, fingerprint: string, outcome: StoredOutcome): void {
-    operations.set(`${operation}\u0000${key}`, { fingerprint, outcome });
+  function remember(name: ProcessorOperation, key: string, fingerprint: string, outcome: StoredOutcome): void {
+    operations.set(`op:${name}:${key}`, { fingerprint, outcome });
   }
 
   /** The reference an operation produced, for `sync` by idempotency key. */
-  function referenceByKey(operation: 'authorize' | 'refund', key: string): string | undefined {
-    return operations.get(`${operation}\u0000${key}`)?.outcome.reference;
+  async function referenceByKey(name: 'authorize' | 'refund', key: string): Promise<string | undefined> {
+    return (await operation(name, key))?.outcome.reference;
   }
 
   /** Applies a settlement that is due. Lazy, so `sync` is right even without timers. */
-  function settle<E extends PaymentEntry | RefundEntry>(entry: E, force = false): E {
+  async function settle<E extends PaymentEntry | RefundEntry>(entry: E, force = false): Promise<E> {
     const { settlement } = entry;
     if (!settlement || (!force && now() < settlement.at)) return entry;
     entry.settlement = undefined;
@@ -83,20 +106,31 @@ export function createLedger(now: () => number) {
     if (settlement.to.status === 'failed') entry.failure = settlement.to.failure;
     if ('amountCaptured' in entry && settlement.to.status === 'succeeded') entry.amountCaptured = entry.amount;
     if ('paymentReference' in entry && settlement.to.status === 'failed') {
-      const payment = payments.get(entry.paymentReference);
+      const payment = await loadPayment(entry.paymentReference);
       if (payment) payment.amountRefunded -= entry.amount;
     }
     return entry;
   }
 
-  function payment(reference: string): PaymentEntry | undefined {
-    const entry = payments.get(reference);
+  async function payment(reference: string): Promise<PaymentEntry | undefined> {
+    const entry = await loadPayment(reference);
     return entry ? settle(entry) : undefined;
   }
 
-  function refund(reference: string): RefundEntry | undefined {
-    const entry = refunds.get(reference);
-    return entry ? settle(entry) : undefined;
+  async function refund(reference: string): Promise<RefundEntry | undefined> {
+    if (!refunds.has(reference)) {
+      const entry = await tx.get<RefundEntry>(`refund:${reference}`);
+      if (!entry) return undefined;
+      refunds.set(reference, entry);
+    }
+    return settle(refunds.get(reference)!);
+  }
+
+  /** Writes back everything this operation loaded, created or remembered. */
+  async function flush(): Promise<void> {
+    for (const [reference, entry] of payments) await tx.put(`payment:${reference}`, entry);
+    for (const [reference, entry] of refunds) await tx.put(`refund:${reference}`, entry);
+    for (const [id, record] of operations) await tx.put(id, record);
   }
 
   return {
@@ -106,6 +140,7 @@ export function createLedger(now: () => number) {
     settle,
     payment,
     refund,
+    flush,
     addPayment: (entry: PaymentEntry) => void payments.set(entry.reference, entry),
     addRefund: (entry: RefundEntry) => void refunds.set(entry.reference, entry),
   };

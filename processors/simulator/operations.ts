@@ -49,9 +49,9 @@ function unexpectedState(reference: string, action: string) {
   };
 }
 
-export function authorize({ ledger, now, settleMs, announce }: Deps, input: AuthorizeInput): AuthorizeResult {
+export async function authorize({ ledger, now, settleMs, announce }: Deps, input: AuthorizeInput): Promise<AuthorizeResult> {
   const fingerprint = authorizeFingerprint(input);
-  const stored = ledger.replay('authorize', input.idempotencyKey, fingerprint);
+  const stored = await ledger.replay('authorize', input.idempotencyKey, fingerprint);
   if (stored?.kind === 'timeout') throw new ProcessorTimeoutError('Simulated processor timeout (test card).');
   if (stored) return stored.value as AuthorizeResult;
 
@@ -96,11 +96,13 @@ export function authorize({ ledger, now, settleMs, announce }: Deps, input: Auth
       break;
     }
     case 'bank_settle':
+      entry.bank = true;
       entry.settlement = { at: settleAt, to: { status: 'succeeded' }, callback: true };
       answer = { status: 'pending', reference };
       announce({ kind: 'payment', reference });
       break;
     case 'bank_return':
+      entry.bank = true;
       entry.settlement = {
         at: settleAt,
         to: { status: 'failed', failure: { code: scenario.code, message: scenario.message } },
@@ -110,6 +112,7 @@ export function authorize({ ledger, now, settleMs, announce }: Deps, input: Auth
       announce({ kind: 'payment', reference });
       break;
     case 'bank_reconcile':
+      entry.bank = true;
       entry.settlement = { at: settleAt, to: { status: 'succeeded' }, callback: false };
       answer = { status: 'pending', reference };
       break;
@@ -121,11 +124,11 @@ export function authorize({ ledger, now, settleMs, announce }: Deps, input: Auth
   return answer;
 }
 
-export function capture({ ledger }: Deps, input: CaptureInput): CaptureResult {
+export async function capture({ ledger }: Deps, input: CaptureInput): Promise<CaptureResult> {
   const fingerprint = [input.reference, input.amount, input.currency].join('|');
-  const stored = ledger.replay('capture', input.idempotencyKey, fingerprint);
+  const stored = await ledger.replay('capture', input.idempotencyKey, fingerprint);
   if (stored?.kind === 'result') return stored.value as CaptureResult;
-  const entry = ledger.payment(input.reference);
+  const entry = await ledger.payment(input.reference);
   if (!entry) throw unknownReference(input.reference);
   let result: CaptureResult;
   if (entry.status !== 'authorized') result = unexpectedState(entry.reference, 'captured');
@@ -145,10 +148,10 @@ export function capture({ ledger }: Deps, input: CaptureInput): CaptureResult {
   return result;
 }
 
-export function cancel({ ledger }: Deps, input: CancelInput): CancelResult {
-  const stored = ledger.replay('cancel', input.idempotencyKey, input.reference);
+export async function cancel({ ledger }: Deps, input: CancelInput): Promise<CancelResult> {
+  const stored = await ledger.replay('cancel', input.idempotencyKey, input.reference);
   if (stored?.kind === 'result') return stored.value as CancelResult;
-  const entry = ledger.payment(input.reference);
+  const entry = await ledger.payment(input.reference);
   if (!entry) throw unknownReference(input.reference);
   let result: CancelResult;
   if (entry.status === 'authorized') {
@@ -168,11 +171,11 @@ function refundFailure(payment: PaymentEntry, amount: number): { code: string; m
   return undefined;
 }
 
-export function refund({ ledger, now, settleMs, announce }: Deps, input: RefundInput): RefundResult {
+export async function refund({ ledger, now, settleMs, announce }: Deps, input: RefundInput): Promise<RefundResult> {
   const fingerprint = [input.reference, input.amount, input.currency].join('|');
-  const stored = ledger.replay('refund', input.idempotencyKey, fingerprint);
+  const stored = await ledger.replay('refund', input.idempotencyKey, fingerprint);
   if (stored?.kind === 'result') return stored.value as RefundResult;
-  const payment = ledger.payment(input.reference);
+  const payment = await ledger.payment(input.reference);
   if (!payment) throw unknownReference(input.reference);
   const reference = referenceFor('refund', input.idempotencyKey);
   const entry: RefundEntry = { reference, paymentReference: payment.reference, amount: input.amount, status: 'pending' };
@@ -185,7 +188,7 @@ export function refund({ ledger, now, settleMs, announce }: Deps, input: RefundI
     entry.status = 'failed';
     entry.failure = failure;
     answer = { status: 'failed', reference, ...failure };
-  } else if (payment.method === 'card') {
+  } else if (!payment.bank) {
     entry.status = 'succeeded';
     payment.amountRefunded += input.amount;
     answer = { status: 'succeeded', reference };
@@ -221,12 +224,12 @@ export function stateOf(kind: 'payment' | 'refund', entry: PaymentEntry | Refund
   return { kind, reference, status: entry.status };
 }
 
-export function sync({ ledger }: Deps, input: SyncInput): SyncResult {
+export async function sync({ ledger }: Deps, input: SyncInput): Promise<SyncResult> {
   const { kind } = input;
   const reference =
     input.reference ??
-    (input.idempotencyKey ? ledger.referenceByKey(kind === 'payment' ? 'authorize' : 'refund', input.idempotencyKey) : undefined);
-  const entry = reference === undefined ? undefined : kind === 'payment' ? ledger.payment(reference) : ledger.refund(reference);
+    (input.idempotencyKey ? await ledger.referenceByKey(kind === 'payment' ? 'authorize' : 'refund', input.idempotencyKey) : undefined);
+  const entry = reference === undefined ? undefined : kind === 'payment' ? await ledger.payment(reference) : await ledger.refund(reference);
   if (!entry) return { kind, status: 'not_found' };
   return stateOf(kind, entry);
 }

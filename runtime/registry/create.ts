@@ -15,6 +15,7 @@ import {
   type ProcessorContract,
   type RegisteredProcessor,
 } from './processor.ts';
+import type { ProcessorStateFactory } from './processor-state.ts';
 import { assertStructure } from './structure.ts';
 
 export type RegistryOptions<M extends readonly AnyPaymentMethodDefinition[], P extends readonly ProcessorContract[]> = {
@@ -27,6 +28,8 @@ export type RegistryOptions<M extends readonly AnyPaymentMethodDefinition[], P e
   credentials?: Readonly<Record<string, unknown>>;
   /** The in-process callback channel handed to connectors that push callbacks. */
   deliverCallback?: CallbackSink;
+  /** Where connectors keep their own state (default: memory, per processor). */
+  stateFor?: ProcessorStateFactory;
 };
 
 type MethodOf<M extends readonly AnyPaymentMethodDefinition[], T> = Extract<M[number], { type: T }>;
@@ -86,6 +89,7 @@ export function createRegistry<const M extends readonly AnyPaymentMethodDefiniti
   const processors = options.processors.map((definition) =>
     configureProcessor(definition, definition.id in credentials ? credentials[definition.id] : credentialsFromEnv(definition, options.env ?? {}), {
       deliverCallback: options.deliverCallback,
+      state: options.stateFor?.(definition.id),
     }),
   );
   const processorsById = new Map(processors.map((processor) => [processor.id as string, processor]));

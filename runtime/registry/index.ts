@@ -4,6 +4,7 @@
  */
 export * from './payment-method.ts';
 export * from './processor.ts';
+export * from './processor-state.ts';
 export { keyedFingerprint } from './fingerprint.ts';
 export { assertStructure, paramPath } from './structure.ts';
 export { createRegistry, type AnyRegistry, type Registry, type RegistryOptions } from './create.ts';

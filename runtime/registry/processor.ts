@@ -2,6 +2,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { ConfigError } from '../config';
 import { type Logger, silentLogger } from '../logger';
+import { createMemoryProcessorState, type ProcessorState } from './processor-state';
 
 /**
  * The processor contract as the kernel sees it: enough to register a connector, bind its
@@ -63,6 +64,8 @@ export type RegisteredProcessor<D extends ProcessorContract = ProcessorContract>
   readonly acceptsWebhooks: boolean;
   /** In-process callback channel of this deployment (the app's own callback route). */
   readonly deliverCallback?: (request: Request) => Promise<void>;
+  /** The connector's own durable state (PostgreSQL in a deployment, memory in unit tests). */
+  readonly state: ProcessorState;
   /** Whether routing may send this method type in this currency here. */
   supportsPayment(method: string, currency: string): boolean;
   /**
@@ -121,7 +124,7 @@ export function credentialsFromEnv(definition: ProcessorContract, env: Record<st
 export function configureProcessor<D extends ProcessorContract>(
   definition: D,
   credentials: unknown,
-  options: { deliverCallback?: CallbackSink } = {},
+  options: { deliverCallback?: CallbackSink; state?: ProcessorState } = {},
 ): RegisteredProcessor<D> {
   if (!Value.Check(definition.credentials, credentials)) {
     throw new ProcessorConfigError(
@@ -140,6 +143,7 @@ export function configureProcessor<D extends ProcessorContract>(
     credentials: bound,
     acceptsWebhooks: typeof definition.parseWebhook === 'function',
     deliverCallback: sink ? (request: Request) => sink(definition.id, request) : undefined,
+    state: options.state ?? createMemoryProcessorState(),
     supportsPayment(method: string, currency: string): boolean {
       return (methods.has('*') || methods.has(method)) && definition.supports.currencies.includes(currency.toUpperCase());
     },
