@@ -10,6 +10,7 @@ import { events } from './plugins/events';
 import { idempotency } from './plugins/idempotency';
 import { docs, ops } from './plugins/ops';
 import { bankTransfer, card } from './plugins/payment-methods';
+import { sepaDebit } from './plugins/payment-methods/sepa-debit';
 import { payments } from './plugins/payments';
 import { tenancy } from './plugins/tenancy';
 import { createSimulator } from './processors/simulator';
@@ -17,7 +18,7 @@ import { defineNimbus } from './runtime/nimbus';
 import { webhooks } from './webhooks';
 
 export default defineNimbus({
-  paymentMethods: [card, bankTransfer],
+  paymentMethods: [card, bankTransfer, sepaDebit],
   // The order is the deployment's default routing (tenants may override it per method).
   processors: [createSimulator()],
   // Global hooks first: audit and idempotency wrap every route registered after them.

@@ -7,7 +7,7 @@ describe('nimbus.config.ts', () => {
   const registry = createRegistry({ ...nimbusConfig, env: { NIMBUS_SIMULATOR_CALLBACK_SECRET: 'a-long-enough-secret' } });
 
   test('holds card, bank_transfer and the simulator, which takes callbacks', () => {
-    expect(registry.paymentMethodTypes).toEqual(['card', 'bank_transfer']);
+    expect(registry.paymentMethodTypes).toEqual(['card', 'bank_transfer', 'sepa_debit']);
     expect(registry.processorIds).toEqual(['simulator']);
     expect(registry.processor('simulator')!.acceptsWebhooks).toBe(true);
     expect(registry.processorsFor('bank_transfer', 'EUR').map((p) => p.id)).toEqual(['simulator']);
