@@ -1,5 +1,5 @@
 import { index, pgTable } from 'drizzle-orm/pg-core';
-import { at, createdAt, jsonb, metadata, seq, text, updatedAt } from './columns';
+import { at, createdAt, integer, jsonb, metadata, seq, text, updatedAt } from './columns';
 
 /** Tenants are platform objects: no row-level security on this table (it has no tenant_id). */
 export const tenants = pgTable(
@@ -9,13 +9,26 @@ export const tenants = pgTable(
     seq: seq(),
     name: text('name').notNull(),
     metadata: metadata(),
-    /** Ordered processor ids this tenant prefers; null means the platform default order. */
-    processorPreference: jsonb('processor_preference').$type<string[] | null>(),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
   (table) => [index('tenants_seq_idx').on(table.seq)],
 );
+
+/**
+ * A tenant's payment routing rules (`PUT /v1/tenants/:id/routing`), in order: the first
+ * rule matching a payment's method (and currency, when set) names the processors to try.
+ * No row: never configured (the deployment's order). A row with `[]`: cleared, with the
+ * time it was cleared. Keyed by tenant_id, so row-level security covers it.
+ */
+export const tenantRouting = pgTable('tenant_routing', {
+  tenantId: text('tenant_id')
+    .primaryKey()
+    .references(() => tenants.id),
+  rules: jsonb('rules').$type<Array<{ method: string; currency: string | null; processors: string[] }>>().notNull().default([]),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
 
 /**
  * API clients. `tenant_id` is null for platform clients (platform:admin / platform:support).
@@ -71,3 +84,14 @@ export const auditEvents = pgTable(
   (table) => [index('audit_events_tenant_seq_idx').on(table.tenantId, table.seq)],
 );
 
+
+/**
+ * Failed client authentications per key (client id, source address, both), shared by
+ * every replica: rate-limiter-flexible's Drizzle store (plugins/auth/rate-limit.ts).
+ * Not tenant data: the token endpoint does not know the tenant yet.
+ */
+export const authRateLimits = pgTable('auth_rate_limits', {
+  key: text('key').primaryKey(),
+  points: integer('points').notNull().default(0),
+  expire: at('expire'),
+});

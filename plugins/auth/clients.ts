@@ -87,3 +87,8 @@ export async function tenantExists(database: Database, id: string): Promise<bool
   known.add(id);
   return true;
 }
+
+/** Replaces a hash from before the keyed hash (argon2id) after a successful check with it. */
+export async function upgradeSecretHash(database: Database, id: string, secretHash: string): Promise<void> {
+  await database.system((tx) => tx.update(schema.clients).set({ secretHash }).where(eq(schema.clients.id, id)));
+}

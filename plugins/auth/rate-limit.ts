@@ -1,36 +1,40 @@
+import { RateLimiterDrizzle } from 'rate-limiter-flexible';
+import { schema, type Database } from '../../db';
+
 /**
- * Counts failed client authentications per key (client id, source address) in a sliding
- * one-minute window. In memory per process: with N replicas an attacker gets at most N
- * times the budget, which still makes online guessing of a 256-bit secret pointless.
+ * Failed client authentications, counted in PostgreSQL (rate-limiter-flexible's Drizzle
+ * store over table auth_rate_limits), so ten replicas share one budget instead of
+ * granting ten. A fixed window per key: `limit` failures within `windowMs` of the first
+ * block that key until the window ends.
  */
-export class FailureLimiter {
-  private readonly failures = new Map<string, number[]>();
+export interface FailureLimiter {
+  /** Seconds until the most blocked of `keys` may try again; 0 when none is blocked. */
+  blockedFor(keys: readonly string[]): Promise<number>;
+  /** Counts one failure against each key. */
+  record(keys: readonly string[]): Promise<void>;
+}
 
-  constructor(
-    private readonly limit = 10,
-    private readonly windowMs = 60_000,
-    private readonly maxKeys = 50_000,
-  ) {}
-
-  private recent(key: string, now: number): number[] {
-    const times = (this.failures.get(key) ?? []).filter((time) => now - time < this.windowMs);
-    if (times.length === 0) this.failures.delete(key);
-    else this.failures.set(key, times);
-    return times;
-  }
-
-  /** Seconds until `key` may try again, or 0 when it is not blocked. */
-  retryAfter(key: string, now = Date.now()): number {
-    const times = this.recent(key, now);
-    if (times.length < this.limit) return 0;
-    const oldestThatCounts = times[times.length - this.limit]!;
-    return Math.max(1, Math.ceil((oldestThatCounts + this.windowMs - now) / 1000));
-  }
-
-  record(key: string, now = Date.now()): void {
-    const times = this.recent(key, now);
-    times.push(now);
-    this.failures.set(key, times.slice(-this.limit));
-    if (this.failures.size > this.maxKeys) this.failures.delete(this.failures.keys().next().value!);
-  }
+export function createFailureLimiter(database: Database, options: { limit?: number; windowMs?: number } = {}): FailureLimiter {
+  const limit = options.limit ?? 10;
+  const limiter = new RateLimiterDrizzle({
+    storeClient: database.db,
+    schema: schema.authRateLimits,
+    points: limit,
+    duration: Math.ceil((options.windowMs ?? 60_000) / 1000),
+    // Expired rows are deleted by a timer; it must not keep a finished process alive (it unrefs).
+    clearExpiredByTimeout: true,
+  });
+  return {
+    async blockedFor(keys) {
+      let wait = 0;
+      for (const key of keys) {
+        const state = await limiter.get(key);
+        if (state && state.consumedPoints >= limit) wait = Math.max(wait, Math.max(1, Math.ceil(state.msBeforeNext / 1000)));
+      }
+      return wait;
+    },
+    async record(keys) {
+      for (const key of keys) await limiter.penalty(key, 1);
+    },
+  };
 }

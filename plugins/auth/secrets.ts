@@ -1,35 +1,54 @@
-import { randomBytes } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
- * argon2id at OWASP's recommended minimum (19 MiB, 2 passes): slow enough that a leaked
- * table is expensive to attack, fast enough (~tens of ms) for a token endpoint.
+ * Client secrets are 256 bits of randomness, so no guessing attack on a leaked hash can
+ * work and a slow password hash buys nothing but CPU: each token request used to spend an
+ * argon2id hash (19 MiB, 2 passes), failures included, which let a burst of bad
+ * credentials occupy the server. They are stored as HMAC-SHA-256 keyed with a server key
+ * (API.md: "a keyed hash"), which keeps a leaked table useless without the key and costs
+ * microseconds. Hashes from before (argon2id, `$argon2id$...`) still verify and are
+ * replaced by the keyed hash on their next successful use.
  */
-const HASH_OPTIONS = { algorithm: 'argon2id', memoryCost: 19_456, timeCost: 2 } as const;
+
+const PREFIX = 'hmac-sha256$';
 
 /** A new client secret: 256 bits of randomness, URL-safe, recognisable by its prefix. */
 export function newClientSecret(): string {
   return `cs_${randomBytes(32).toString('base64url')}`;
 }
 
-export function hashSecret(secret: string): Promise<string> {
-  return Bun.password.hash(secret, HASH_OPTIONS);
+/**
+ * The HMAC key: NIMBUS_CLIENT_SECRET_KEY when set, else derived (HKDF, its own label)
+ * from the fingerprint key, which production requires from its configuration anyway.
+ */
+export function clientSecretKey(configured: string | undefined, fingerprintKey: string): Buffer {
+  if (configured) return Buffer.from(configured, 'utf8');
+  return Buffer.from(hkdfSync('sha256', fingerprintKey, 'nimbuspay', 'client secret hash v1', 32));
 }
 
-let dummyHash: Promise<string> | undefined;
+export function hashSecret(secret: string, key: Buffer): string {
+  return PREFIX + createHmac('sha256', key).update(secret).digest('base64url');
+}
+
+/** Stored before the keyed hash existed: verify once with argon2id, then re-hash. */
+export function isLegacyHash(hash: string): boolean {
+  return hash.startsWith('$argon2');
+}
 
 /**
- * Verifies a secret against its hash. For an unknown client pass `undefined`: the secret
- * is then checked against a dummy hash with the same parameters, so the answer takes the
- * same time whether or not the client exists.
+ * Verifies a secret against its stored hash in constant time. For an unknown client pass
+ * `undefined`: a dummy comparison keeps the timing alike, and the answer is false.
  */
-export async function verifySecret(secret: string, hash: string | undefined): Promise<boolean> {
-  dummyHash ??= hashSecret(newClientSecret());
-  const target = hash ?? (await dummyHash);
-  let matches = false;
-  try {
-    matches = await Bun.password.verify(secret, target);
-  } catch {
-    matches = false;
+export async function verifySecret(secret: string, hash: string | undefined, key: Buffer): Promise<boolean> {
+  if (hash !== undefined && isLegacyHash(hash)) {
+    try {
+      return await Bun.password.verify(secret, hash);
+    } catch {
+      return false;
+    }
   }
-  return hash !== undefined && matches;
+  const expected = Buffer.from(hash ?? hashSecret('', key));
+  const given = Buffer.from(hashSecret(secret, key));
+  const same = expected.length === given.length && timingSafeEqual(expected, given);
+  return hash !== undefined && same;
 }

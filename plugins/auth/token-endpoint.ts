@@ -3,17 +3,21 @@ import type { Database } from '../../db';
 import type { Config } from '../../runtime/config';
 import { RawBody } from '../../runtime/http';
 import type { Logger } from '../../runtime/logger';
-import { findClient } from './clients';
+import type { Env } from '../../runtime/plugin';
+import { clientAddress, trustedProxies } from './client-address';
+import { findClient, upgradeSecretHash } from './clients';
 import { keyStoreFor } from './keys';
 import { isScope, OAuthErrorResponse, type OAuthErrorCode, type Scope, TokenRequest, TokenResponse } from './model';
-import { FailureLimiter } from './rate-limit';
-import { verifySecret } from './secrets';
+import { createFailureLimiter } from './rate-limit';
+import { clientSecretKeyFor } from './secret-key';
+import { hashSecret, isLegacyHash, verifySecret } from './secrets';
 import { issueAccessToken } from './tokens';
 
 export interface TokenEndpointDeps {
   config: Config;
   database: Database;
   logger: Logger;
+  env?: Env;
 }
 
 /** An RFC 6749 section 5.2 error, answered as such (not as the /v1 error envelope). */
@@ -97,6 +101,10 @@ function credentialsOf(request: Request, params: Record<string, string>): Creden
   return { clientId: params.client_id ?? '', clientSecret: params.client_secret ?? '' };
 }
 
+function rateLimited(seconds: number): OAuthError {
+  return new OAuthError('rate_limited', 'Too many failed client authentications. Retry later.', 429, { 'retry-after': String(seconds) });
+}
+
 function grantedScopes(requested: string | undefined, held: readonly string[]): Scope[] {
   const heldScopes = held.filter(isScope);
   if (requested === undefined || requested.trim() === '') return heldScopes;
@@ -110,8 +118,9 @@ function grantedScopes(requested: string | undefined, held: readonly string[]): 
 
 /** `POST /oauth/token`: OAuth2 client credentials (RFC 6749 section 4.4). */
 export function tokenEndpoint(deps: TokenEndpointDeps) {
-  const limiter = new FailureLimiter();
+  const limiter = createFailureLimiter(deps.database);
   const keys = keyStoreFor(deps.config, deps.database);
+  const hops = trustedProxies(deps.env ?? {});
 
   async function grant(request: Request, body: unknown, address: string) {
     const params = parametersOf(body);
@@ -122,18 +131,24 @@ export function tokenEndpoint(deps: TokenEndpointDeps) {
       throw new OAuthError('unsupported_grant_type', 'Only the client_credentials grant is supported.');
     }
     const credentials = credentialsOf(request, params);
-    const limitKeys = [`address:${address}`, ...(credentials?.clientId ? [`client:${credentials.clientId}`] : [])];
-    const wait = Math.max(...limitKeys.map((key) => limiter.retryAfter(key)));
-    if (wait > 0) {
-      throw new OAuthError('rate_limited', 'Too many failed client authentications. Retry later.', 429, { 'retry-after': String(wait) });
-    }
+    // A client id (or this client at this address) that keeps failing is refused before any
+    // check. An address that keeps failing is refused only for failures: other clients
+    // behind the same proxy or NAT keep getting tokens.
+    const clientKeys = credentials?.clientId ? [`client:${credentials.clientId}`, `client:${credentials.clientId}|address:${address}`] : [];
+    const addressKey = `address:${address}`;
+    const clientWait = await limiter.blockedFor(clientKeys);
+    if (clientWait > 0) throw rateLimited(clientWait);
+    const addressWait = await limiter.blockedFor([addressKey]);
     const client = credentials?.clientId ? await findClient(deps.database, credentials.clientId) : undefined;
-    const secretOk = await verifySecret(credentials?.clientSecret ?? '', client?.secretHash);
+    const secretKey = await clientSecretKeyFor(deps.database);
+    const secretOk = await verifySecret(credentials?.clientSecret ?? '', client?.secretHash, secretKey);
     if (!credentials || !client || !secretOk || client.revokedAt !== null) {
-      for (const key of limitKeys) limiter.record(key);
+      await limiter.record([addressKey, ...clientKeys]);
       deps.logger.warn({ client_id: credentials?.clientId?.slice(0, 64), address }, 'client authentication failed');
+      if (addressWait > 0) throw rateLimited(addressWait);
       throw credentials ? invalidClient() : invalidClient('Client authentication is required (HTTP Basic or client_id and client_secret).');
     }
+    if (isLegacyHash(client.secretHash)) await upgradeSecretHash(deps.database, client.id, hashSecret(credentials.clientSecret, secretKey));
     const scopes = grantedScopes(params.scope, client.scopes);
     const issued = await issueAccessToken({ config: deps.config, keys }, client, scopes);
     return { access_token: issued.accessToken, token_type: 'Bearer' as const, expires_in: issued.expiresIn, scope: issued.scope };
@@ -143,7 +158,7 @@ export function tokenEndpoint(deps: TokenEndpointDeps) {
     '/oauth/token',
     async ({ request, body, set, server }) => {
       Object.assign(set.headers, NO_STORE);
-      const address = server?.requestIP(request)?.address ?? 'unknown';
+      const address = clientAddress(request, server?.requestIP(request)?.address ?? 'unknown', hops);
       try {
         return await grant(request, body, address);
       } catch (error) {
@@ -162,7 +177,10 @@ export function tokenEndpoint(deps: TokenEndpointDeps) {
           'RFC 6749 section 4.4. Authenticate the client with HTTP Basic (`client_id:client_secret`) or with the ' +
           '`client_id` and `client_secret` body fields (not both). Without `scope` the token gets all of the client\'s scopes. ' +
           'Errors follow RFC 6749 section 5.2, not the /v1 error envelope. After 10 failed authentications for one client ' +
-          'or one source address within a minute, answers 429 with Retry-After.',
+          'or one source address within a minute, answers 429 with Retry-After: every request for that client, and every ' +
+          'further failure from that address (other clients at the same address still get tokens). The source address is ' +
+          'the socket peer, or the X-Forwarded-For entry of the outermost of NIMBUS_TRUSTED_PROXIES trusted proxies; ' +
+          'the counters are shared by every replica.',
         security: [],
         requestBody: {
           required: true,

@@ -4,6 +4,7 @@ import { parameterInvalid, resourceMissing } from '../../runtime/errors';
 import { randomId } from '../../runtime/ids';
 import { forgetClient } from '../auth/clients';
 import { isPlatformScope, isScope, isTenantScope, PLATFORM_SCOPES, type Scope, TENANT_SCOPES } from '../auth/model';
+import { clientSecretKeyFor } from '../auth/secret-key';
 import { hashSecret, newClientSecret } from '../auth/secrets';
 import { type Client, type ClientWithSecret, METADATA_KEY_MAX, type Tenant } from './model';
 import { type ListParams, pageQuery, toPage } from '../../runtime/pagination';
@@ -19,10 +20,10 @@ export function clientResource(row: ClientRow): Client {
   return { id: row.id, object: 'client', name: row.name, scopes: row.scopes.filter(isScope), created_at: row.createdAt.toISOString() };
 }
 
-/** A fresh secret and its hash, made before any transaction opens (hashing is deliberately slow). */
-async function newSecret(): Promise<{ secret: string; secretHash: string }> {
+/** A fresh secret and its keyed hash (the key may need a read, so before any transaction opens). */
+async function newSecret(database: Database): Promise<{ secret: string; secretHash: string }> {
   const secret = newClientSecret();
-  return { secret, secretHash: await hashSecret(secret) };
+  return { secret, secretHash: hashSecret(secret, await clientSecretKeyFor(database)) };
 }
 
 async function insertClient(
@@ -48,7 +49,7 @@ export async function createTenant(
     }
   }
   const tenantId = randomId('ten');
-  const credentials = await newSecret();
+  const credentials = await newSecret(database);
   // One transaction: a tenant never exists without its first client.
   return database.system(async (tx) => {
     const [row] = await tx.insert(schema.tenants).values({ id: tenantId, name: input.name, metadata: input.metadata ?? {} }).returning();
@@ -91,7 +92,7 @@ export function validateTenantScopes(scopes: readonly string[]): Scope[] {
 
 export async function createClient(database: Database, tenantId: string, input: { name: string; scopes: readonly string[] }): Promise<ClientWithSecret> {
   const scopes = validateTenantScopes(input.scopes);
-  const credentials = await newSecret();
+  const credentials = await newSecret(database);
   return database.tenant(tenantId, (tx) => insertClient(tx, { tenantId, name: input.name, scopes }, credentials));
 }
 
@@ -128,7 +129,7 @@ export async function revokeClient(database: Database, tenantId: string, id: str
 
 /** A new secret; the old one stops working at once (tokens already issued stay valid until they expire). */
 export async function rotateClientSecret(database: Database, tenantId: string, id: string): Promise<ClientWithSecret> {
-  const { secret, secretHash } = await newSecret();
+  const { secret, secretHash } = await newSecret(database);
   return database.tenant(tenantId, async (tx) => {
     await activeClient(tx, tenantId, id);
     const [row] = await tx.update(schema.clients).set({ secretHash, updatedAt: new Date() }).where(eq(schema.clients.id, id)).returning();
@@ -141,6 +142,6 @@ export async function createPlatformClient(
   database: Database,
   input: { name: string; scopes?: readonly Scope[] } = { name: 'Platform admin' },
 ): Promise<ClientWithSecret> {
-  const credentials = await newSecret();
+  const credentials = await newSecret(database);
   return database.system((tx) => insertClient(tx, { tenantId: null, name: input.name, scopes: input.scopes ?? PLATFORM_SCOPES }, credentials));
 }

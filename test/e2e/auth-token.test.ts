@@ -1,3 +1,4 @@
+import { schema } from '../../db';
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { createTenant, platformToken, type TestTenant } from '../helpers/auth';
@@ -16,7 +17,9 @@ beforeAll(async () => {
 });
 afterAll(() => base.close());
 
+/** A new app with an empty failure budget (the counters live in the database, shared by every replica). */
 async function freshApp(): Promise<TestApp> {
+  await base.database.system((tx) => tx.delete(schema.authRateLimits));
   return createTestApp({ database: base.database });
 }
 
