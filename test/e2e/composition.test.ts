@@ -1,5 +1,8 @@
 import { describe, expect, test } from 'bun:test';
 import nimbusConfig from '../../nimbus.config';
+import { loadConfig } from '../../runtime/config';
+import { silentLogger } from '../../runtime/logger';
+import { createNimbus } from '../../runtime/nimbus';
 import { createRegistry } from '../../runtime/registry';
 
 /** What the composition root registers, as the registry sees it. */
@@ -16,5 +19,27 @@ describe('nimbus.config.ts', () => {
 
   test('refuses a callback secret too short to sign with, naming its variable', () => {
     expect(() => createRegistry({ ...nimbusConfig, env: { NIMBUS_SIMULATOR_CALLBACK_SECRET: 'short' } })).toThrow(/NIMBUS_SIMULATOR_CALLBACK_SECRET/);
+  });
+});
+
+describe('production refuses unsafe processor configuration at start', () => {
+  const production = {
+    NIMBUS_ENV: 'production',
+    DATABASE_URL: 'postgres://app@db.internal:5432/nimbus',
+    NIMBUS_JWT_PRIVATE_JWKS: JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd', kid: 'k1' }] }),
+    NIMBUS_FINGERPRINT_KEY: 'a-long-random-fingerprint-key',
+    NIMBUS_WEBHOOK_SECRET_KEYS: Buffer.alloc(32, 7).toString('base64'),
+  };
+  // The database is never opened: the registry check runs before anything connects.
+  const start = (env: Record<string, string>) =>
+    createNimbus(nimbusConfig, { config: loadConfig(env), env, database: {} as never, logger: silentLogger });
+
+  test('the simulator alone is refused, naming NIMBUS_ALLOW_SIMULATOR', () => {
+    expect(() => start(production)).toThrow(/NIMBUS_ALLOW_SIMULATOR/);
+  });
+
+  test('allowed explicitly, or in staging, it starts', () => {
+    expect(() => start({ ...production, NIMBUS_ALLOW_SIMULATOR: 'true' })).not.toThrow();
+    expect(() => start({ ...production, NIMBUS_ENV: 'staging' })).not.toThrow();
   });
 });
