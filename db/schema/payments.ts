@@ -53,6 +53,12 @@ export const payments = pgTable(
     /** Reconciliation: when to ask the processor again about a `processing` payment. */
     nextSyncAt: at('next_sync_at'),
     syncAttempts: integer('sync_attempts').notNull().default(0),
+    /**
+     * Reconciliation answers in a row saying the processor has no such payment. Past the
+     * limit (NIMBUS_RECONCILE_NOT_FOUND_LIMIT) the payment fails: nothing reached the
+     * processor, so asking forever would only keep it `processing` forever.
+     */
+    syncNotFound: integer('sync_not_found').notNull().default(0),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -130,13 +136,22 @@ export const idempotencyKeys = pgTable(
     tenantId: text('tenant_id'),
     method: text('method').notNull(),
     path: text('path').notNull(),
+    /** HMAC of method, path and body under a server key: the body may hold a card number. */
     requestHash: text('request_hash').notNull(),
     /** `in_progress` until the first response is stored, then `completed`. */
     state: text('state').notNull(),
     responseStatus: integer('response_status'),
+    /** AES-256-GCM sealed: a response may show a secret once (client and webhook secrets). */
     responseBody: text('response_body'),
-    /** An in-progress claim older than this is considered abandoned (crashed replica). */
+    /** An in-progress claim not renewed past this is considered abandoned (crashed replica). */
     lockedUntil: at('locked_until').notNull(),
+    /** Random per claim: fences writes, so a request whose claim was taken over changes nothing. */
+    owner: text('owner'),
+    /**
+     * The object (payment, refund) the request created, bound in that object's own
+     * transaction before any processor call: a retry resumes it instead of creating another.
+     */
+    resourceId: text('resource_id'),
     createdAt: createdAt(),
     expiresAt: at('expires_at').notNull(),
   },
