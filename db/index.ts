@@ -2,3 +2,4 @@ export { createDatabase, createPgliteDatabase, createPostgresDatabase, rowsOf, A
 export type { Database, Db, Tx, Schema } from './client';
 export { migrate, pendingMigrations, MIGRATIONS_FOLDER } from './migrate';
 export * as schema from './schema';
+export { inspectRoles, roleProblems, type RoleReport } from './roles';

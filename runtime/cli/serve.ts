@@ -1,8 +1,10 @@
-import { migrate } from '../../db';
+import { createDatabase, migrate } from '../../db';
 import { loadConfig } from '../config';
 import { createNimbus, type NimbusDefinition } from '../nimbus';
 import { exitOnSignals, startServer } from '../server';
 import { acceptLocalCommands, pluginCommands } from './commands';
+import { assertServingRoles } from './database-roles';
+import { migrationDatabaseUrl } from './migration-url';
 import { assertDataDirFree, newLocalToken, publishLocalServer } from './local-server';
 
 /**
@@ -13,8 +15,10 @@ import { assertDataDirFree, newLocalToken, publishLocalServer } from './local-se
 export async function serveCommand(definition: NimbusDefinition, flags: ReadonlySet<string>): Promise<void> {
   const config = loadConfig();
   assertDataDirFree(config, 'serve');
+  const migrationUrl = migrationDatabaseUrl(config);
   const nimbus = createNimbus(definition, { config });
-  if (config.env === 'development' || flags.has('--migrate')) await migrate(nimbus.database);
+  if (config.env === 'development' || flags.has('--migrate')) await migrateWith(nimbus.database, migrationUrl, config.databaseUrl);
+  await assertServingRoles(nimbus.database, config, nimbus.logger);
   await nimbus.onStart();
   const workers = flags.has('--no-worker') ? [] : nimbus.startWorkers();
   const app = nimbus.createApp();
@@ -30,4 +34,15 @@ export async function serveCommand(definition: NimbusDefinition, flags: Readonly
   if (!embedded) return exitOnSignals(running.shutdown);
   const unpublish = publishLocalServer(config, running.url, localToken);
   exitOnSignals((reason) => running.shutdown(reason).finally(unpublish));
+}
+
+/** Migrations run as the owner when a separate migration URL is configured. */
+async function migrateWith(database: Parameters<typeof migrate>[0], migrationUrl: string | undefined, servingUrl: string | undefined): Promise<void> {
+  if (!migrationUrl || migrationUrl === servingUrl) return migrate(database);
+  const owner = createDatabase({ url: migrationUrl, maxConnections: 1 });
+  try {
+    await migrate(owner);
+  } finally {
+    await owner.close();
+  }
 }

@@ -2,6 +2,7 @@ import { migrate } from '../../db';
 import { loadConfig } from '../config';
 import { createNimbus, type NimbusDefinition } from '../nimbus';
 import { exitOnSignals, startServer } from '../server';
+import { assertServingRoles } from './database-roles';
 import { assertDataDirFree } from './local-server';
 
 /**
@@ -15,6 +16,7 @@ export async function workerCommand(definition: NimbusDefinition): Promise<void>
   assertDataDirFree(config, 'nimbus worker');
   const nimbus = createNimbus(definition, { config });
   if (config.env === 'development') await migrate(nimbus.database);
+  await assertServingRoles(nimbus.database, config, nimbus.logger);
   const workers = nimbus.startWorkers();
   const running = startServer(nimbus, nimbus.createWorkerApp(), workers);
   exitOnSignals(running.shutdown);
