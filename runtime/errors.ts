@@ -101,3 +101,52 @@ export function databaseUnavailable(): ApiError {
     headers: { 'Retry-After': '1' },
   });
 }
+
+/** Node socket errors that mean the database server cannot be reached right now. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** postgres.js's own codes for a connection that could not be opened or was lost. */
+const DRIVER_CODES = new Set(['CONNECT_TIMEOUT', 'CONNECTION_CLOSED', 'CONNECTION_ENDED', 'CONNECTION_DESTROYED']);
+/** SQLSTATE 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now (class 08 is matched whole). */
+const SHUTDOWN_STATES = new Set(['57P01', '57P02', '57P03']);
+const CONNECTION_LOST = /connection (terminated|closed|ended|refused|reset)|terminating connection|the database system is (starting up|shutting down)/i;
+
+/**
+ * Whether `error` (or anything in its `cause` chain: drizzle wraps driver errors) says
+ * the database is unreachable rather than that the query was wrong. Such a request is
+ * answered 503 `database_unavailable` with Retry-After; the pool reconnects by itself
+ * once the server is back. Everything else stays a 500.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  let current: unknown = error;
+  for (let hops = 0; hops < 8 && current && typeof current === 'object'; hops++) {
+    const { code, message, name, cause } = current as { code?: unknown; message?: unknown; name?: unknown; cause?: unknown };
+    if (typeof code === 'string') {
+      if (UNREACHABLE_CODES.has(code) || DRIVER_CODES.has(code) || SHUTDOWN_STATES.has(code)) return true;
+      if (/^08[0-9A-Z]{3}$/.test(code)) return true;
+    } else if (typeof message === 'string' && name !== 'DrizzleQueryError' && CONNECTION_LOST.test(message)) {
+      // Errors without a code (other drivers, wrapped sockets). Never drizzle's own
+      // message: it quotes the query's parameters, i.e. client text.
+      return true;
+    }
+    current = cause;
+  }
+  return false;
+}
+
+/** SQLSTATE 22021 (a byte sequence invalid in UTF-8, e.g. NUL) and 22P05 (NUL in jsonb). */
+const UNSTORABLE_TEXT_STATES = new Set(['22021', '22P05']);
+
+/**
+ * Whether the database refused a text value it cannot store (NUL, an unpaired
+ * surrogate). Request input is checked before it gets that far; this is the net for
+ * whatever the check did not see, so that such input is still a 400, never a 500.
+ */
+export function isUnstorableText(error: unknown): boolean {
+  let current: unknown = error;
+  for (let hops = 0; hops < 8 && current && typeof current === 'object'; hops++) {
+    const { code, cause } = current as { code?: unknown; cause?: unknown };
+    if (typeof code === 'string' && UNSTORABLE_TEXT_STATES.has(code)) return true;
+    current = cause;
+  }
+  return false;
+}

@@ -1,5 +1,5 @@
 import type { TSchema } from '@sinclair/typebox';
-import { ApiError, internalError, invalidRequest, parameterInvalid } from '../errors';
+import { ApiError, databaseUnavailable, internalError, invalidRequest, isDatabaseUnavailable, isUnstorableText, parameterInvalid } from '../errors';
 import type { Logger } from '../logger';
 import { explain } from './validation';
 
@@ -34,9 +34,19 @@ function fromValidation(error: ElysiaValidationError): ApiError {
   return parameterInvalid(path || error.type, error.valueError?.message ?? `Invalid ${error.type}.`);
 }
 
+/** The driver's own words for an outage (a code, a short message), never the query or its parameters. */
+function outageSummary(error: unknown): { code?: string; reason?: string } {
+  let current: unknown = error;
+  for (let hops = 0; hops < 8 && (current as { cause?: unknown } | null)?.cause; hops++) current = (current as { cause: unknown }).cause;
+  const { code, message } = (current ?? {}) as { code?: unknown; message?: unknown };
+  return { code: typeof code === 'string' ? code : undefined, reason: typeof message === 'string' ? message.slice(0, 200) : undefined };
+}
+
 /**
- * Maps anything thrown during a request to an ApiError. Unknown errors are logged in
- * full server-side and answered as a bare 500: no stack, no SQL, no driver message.
+ * Maps anything thrown during a request to an ApiError. A database that cannot be
+ * reached is a 503 (retry later), not a bug; text the database refused to store is the
+ * client's 400. Unknown errors are logged in full server-side and answered as a bare
+ * 500: no stack, no SQL, no driver message.
  */
 export function toApiError(code: string | number, error: unknown, request: Request, logger: Logger): ApiError {
   if (error instanceof ApiError) return error;
@@ -55,6 +65,15 @@ export function toApiError(code: string | number, error: unknown, request: Reque
     case 'INVALID_COOKIE_SIGNATURE':
       return invalidRequest('parameter_invalid', 'Invalid cookie.');
     default:
+      if (isDatabaseUnavailable(error)) {
+        logger.warn({ database: outageSummary(error) }, 'database unavailable');
+        return databaseUnavailable();
+      }
+      if (isUnstorableText(error)) {
+        // The kernel's check (assertStorableText) should have caught it with a param: worth a look.
+        logger.warn({ route: new URL(request.url).pathname }, 'the database refused unstorable text the request checks missed');
+        return invalidRequest('parameter_invalid', 'The request contains a NUL character (U+0000) or an unpaired UTF-16 surrogate: text must be valid Unicode without NUL.');
+      }
       logger.error({ err: error, code }, 'unhandled error');
       return internalError();
   }

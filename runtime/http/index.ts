@@ -1,9 +1,10 @@
 import { Elysia } from 'elysia';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
-import { readBody } from './body';
+import { RawBody, readBody } from './body';
 import { errorResponse, toApiError } from './errors';
 import { beginRequest, requestState } from './request-context';
+import { assertStorableText } from './validation';
 
 export { RawBody, jsonBody, MAX_BODY_BYTES } from './body';
 export { errorResponse } from './errors';
@@ -22,6 +23,15 @@ export function httpPlugin(deps: { logger: Logger; metrics: Metrics }) {
       set.headers['x-request-id'] = beginRequest(request).id;
     })
     .onParse({ as: 'global' }, ({ request }) => readBody(request))
+    // After authentication and schema validation (API.md's order of checks), before any
+    // handler reaches the database: text PostgreSQL cannot store exactly is a 400 naming
+    // the field, never a 500 from the driver.
+    .onBeforeHandle({ as: 'global' }, ({ request, params, query, body }) => {
+      if (!new URL(request.url).pathname.startsWith('/v1/')) return;
+      assertStorableText(params);
+      assertStorableText(query);
+      if (!(body instanceof RawBody)) assertStorableText(body);
+    })
     .onError({ as: 'global' }, ({ code, error, request }) => {
       const apiError = toApiError(code, error, request, logger);
       statusOf.set(request, apiError.status);

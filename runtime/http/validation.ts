@@ -98,3 +98,48 @@ function invalidLeaf(schema: TSchema, value: unknown, path: string[]): ApiError 
   const suffix = bounds.length ? ` (${bounds.join(', ')})` : '';
   return parameterInvalid(name, `Invalid ${name}: ${detail}${suffix}.`);
 }
+
+/**
+ * Whether PostgreSQL can store `text` exactly: no NUL (U+0000), which neither `text`
+ * nor `jsonb` accepts, and no unpaired UTF-16 surrogate, which has no UTF-8 encoding
+ * (a `text` column would silently keep U+FFFD instead, and `jsonb` refuses it).
+ * Everything else, other control characters included, is stored and returned as sent.
+ */
+export function isStorableText(text: string): boolean {
+  return !text.includes('\u0000') && text.isWellFormed();
+}
+
+function elementPath(path: string, key: string | number): string {
+  if (typeof key === 'number') return `${path || 'body'}[${key}]`;
+  return path ? `${path}.${key}` : key;
+}
+
+function unstorable(param: string, what: string): ApiError {
+  return parameterInvalid(
+    param,
+    `${what} contains a NUL character (U+0000) or an unpaired UTF-16 surrogate: text must be valid Unicode without NUL.`,
+  );
+}
+
+/**
+ * Refuses, as a 400 naming the field (`description`, `metadata.order_id`,
+ * `rules[0].processors[1]`), any string in a request value that the database could not
+ * store exactly (see {@link isStorableText}); a bad object key names the object holding
+ * it. The value was already bounded by jsonBody (depth and number of values), so the
+ * recursion is shallow and the walk short.
+ */
+export function assertStorableText(value: unknown, path = ''): void {
+  if (typeof value === 'string') {
+    if (!isStorableText(value)) throw unstorable(path || 'body', path || 'The request body');
+    return;
+  }
+  if (Array.isArray(value)) {
+    value.forEach((element, index) => assertStorableText(element, elementPath(path, index)));
+    return;
+  }
+  if (!isPlainObject(value)) return;
+  for (const [key, element] of Object.entries(value)) {
+    if (!isStorableText(key)) throw unstorable(path || 'body', path ? `A key of ${path}` : 'A parameter name');
+    assertStorableText(element, elementPath(path, key));
+  }
+}
