@@ -27,6 +27,8 @@ const rendered = new Map<Environment, K8sObject[]>();
 if (KUBECTL) for (const env of ENVIRONMENTS) rendered.set(env, kustomize(resolve(DEPLOY, 'k8s/overlays', env)));
 
 const SECRET_KEYS = ['DATABASE_URL', 'NIMBUS_JWT_PRIVATE_JWKS', 'NIMBUS_FINGERPRINT_KEY', 'NIMBUS_METRICS_TOKEN'];
+/** Only the migration Job gets the owner's connection string. */
+const OWNER_KEY = 'NIMBUS_MIGRATION_DATABASE_URL';
 const EXPECTED_KINDS = [
   'ConfigMap/nimbus-config',
   'Deployment/nimbus-api',
@@ -193,7 +195,8 @@ describe.skipIf(!KUBECTL)('deploy/k8s overlays', () => {
           // No secret value written inline; each variable comes from the key of its own name.
           expect(container.env.filter((e: any) => SECRET_KEYS.includes(e.name) && e.value !== undefined)).toEqual([]);
           for (const e of secretEnv) expect(e.valueFrom.secretKeyRef).toEqual({ name: 'nimbus-secrets', key: e.name });
-          const needed = object.kind === 'Job' ? SECRET_KEYS.filter((k) => k !== 'NIMBUS_METRICS_TOKEN') : SECRET_KEYS;
+          // The Job migrates as the schema owner; the servers never hold the owner's credentials.
+          const needed = object.kind === 'Job' ? [...SECRET_KEYS.filter((k) => k !== 'NIMBUS_METRICS_TOKEN'), OWNER_KEY] : SECRET_KEYS;
           expect({ where, keys: secretEnv.map((e: any) => e.name).sort() }).toEqual({ where, keys: [...needed].sort() });
         }
       }
