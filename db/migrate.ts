@@ -6,7 +6,7 @@ import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import { type Database, rowsOf } from './client';
 import { secureTenantTables } from './rls';
 
-export const MIGRATIONS_FOLDER = join(import.meta.dir, 'migrations');
+export const MIGRATIONS_FOLDER = join(import.meta.dirname, 'migrations');
 
 /** An arbitrary constant: the advisory lock that serialises migrations across replicas. */
 const MIGRATION_LOCK = 7_240_211;
