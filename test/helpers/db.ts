@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
-import { createPgliteDatabase, createPostgresDatabase, type Database, migrate } from '../../db';
+import { sql } from 'drizzle-orm';
+import { createPgliteDatabase, createPostgresDatabase, type Database, migrate, type Tx } from '../../db';
 
 /**
  * One isolated, migrated database per caller (normally per test file), on whichever
@@ -62,4 +63,21 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await dropper.end();
     },
   };
+}
+
+/**
+ * The same database with row-level security out of the way: tenant and system
+ * transactions keep the connecting superuser instead of switching to the restricted
+ * role, so only the queries' own `tenant_id` predicates separate tenants. Tests run the
+ * isolation walk on it to prove the first layer holds by itself.
+ */
+export function withoutRowLevelSecurity(database: TestDatabase): TestDatabase {
+  const bare = async <T>(settings: { tenant?: string; system?: boolean }, fn: (tx: Tx) => Promise<T>) =>
+    database.db.transaction(async (tx) => {
+      await tx.execute(
+        sql`select set_config('nimbus.tenant_id', ${settings.tenant ?? ''}, true), set_config('nimbus.system', ${settings.system ? 'on' : 'off'}, true)`,
+      );
+      return fn(tx as Tx);
+    });
+  return { ...database, tenant: (tenantId, fn) => bare({ tenant: tenantId }, fn), system: (fn) => bare({ system: true }, fn) };
 }
