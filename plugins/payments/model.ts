@@ -214,3 +214,60 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
 export function errorResponses(...statuses: number[]): { [status: string]: typeof ApiErrorResponse } {
   return Object.fromEntries(statuses.map((status) => [status, { ...ApiErrorResponse, description: ERROR_DESCRIPTIONS[status] ?? 'Error.' }]));
 }
+
+/** Caps on a tenant's routing (`PUT /v1/tenants/:id/routing`). */
+export const MAX_ROUTING_RULES = 50;
+export const MAX_RULE_PROCESSORS = 10;
+
+const ProcessorId = Type.String({ minLength: 1, maxLength: 40, description: 'A registered processor id.' });
+
+/**
+ * One routing rule. `currency` null or absent: any currency. Accepting null lets a
+ * client PUT back exactly what GET answered.
+ */
+const routingRule = (registry: Pick<AnyRegistry, 'paymentMethodTypes' | 'processorIds'>) =>
+  Type.Object(
+    {
+      method: Type.String({ minLength: 1, maxLength: 40, description: `A registered payment method type: ${registry.paymentMethodTypes.join(', ')}.`, example: 'card' }),
+      currency: Type.Optional(Nullable(Type.String({ description: `Uppercase ISO 4217 code, one of ${SUPPORTED_CURRENCIES.join(', ')}. Absent or null: any currency.`, example: 'EUR' }))),
+      processors: Type.Array(ProcessorId, {
+        minItems: 1,
+        maxItems: MAX_RULE_PROCESSORS,
+        description:
+          `The processors to try, in order, each at most once (registered here: ${registry.processorIds.join(', ')}). ` +
+          'Each must take the method (in the rule\'s currency, when it names one). Processors not listed are not tried.',
+      }),
+    },
+    { additionalProperties: false },
+  );
+
+/** The body of PUT and the answer of GET/PUT, with the registry's methods and processors in the descriptions. */
+export function routingSchemas(registry: Pick<AnyRegistry, 'paymentMethodTypes' | 'processorIds'>) {
+  const Rule = routingRule(registry);
+  const Rules = Type.Array(Rule, {
+    maxItems: MAX_ROUTING_RULES,
+    description: `In order, at most ${MAX_ROUTING_RULES}: the first rule matching a payment's method (and currency, when the rule names one) applies. An empty list clears the routing.`,
+  });
+  return {
+    RoutingBody: Type.Object({ rules: Rules }, { additionalProperties: false }),
+    Routing: Type.Object(
+      {
+        object: Type.Literal('routing'),
+        tenant: Type.String({ pattern: '^ten_' }),
+        rules: Type.Array(
+          Type.Object({
+            method: Type.String(),
+            currency: Nullable(Type.String({ description: 'null: any currency.' })),
+            processors: Type.Array(Type.String()),
+          }),
+        ),
+        updated_at: Nullable(Type.String({ format: 'date-time', description: 'RFC 3339, UTC; null when the routing was never set.' })),
+      },
+      { description: "A tenant's payment routing." },
+    ),
+  };
+}
+export type RoutingSchemas = ReturnType<typeof routingSchemas>;
+export type RoutingRuleInput = Static<ReturnType<typeof routingRule>>;
+export type RoutingBody = Static<RoutingSchemas['RoutingBody']>;
+export type Routing = Static<RoutingSchemas['Routing']>;

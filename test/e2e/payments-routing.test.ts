@@ -6,10 +6,10 @@ import { defineProcessor } from '../../processors/sdk/define.ts';
 import { ProcessorError } from '../../processors/sdk/errors.ts';
 import { createSimulator } from '../../processors/simulator/index.ts';
 import { createTestApp, type TestApp } from '../helpers/app';
-import { createTenant, type TestTenant } from '../helpers/auth';
+import { createTenant, platformToken, type TestTenant } from '../helpers/auth';
 import { call, card, CARDS, eventTypes, paymentBody } from '../helpers/payments';
 
-/** Routing by method and currency, tenant preference, and failover on retryable errors. */
+/** Routing by method and currency, tenant routing rules, and failover on retryable errors. */
 
 let calls = 0;
 /** A test-only processor that always fails retryably and takes cards in EUR only. */
@@ -79,12 +79,15 @@ describe('failover', () => {
     expect([answer.status, answer.body.error.param]).toEqual([400, 'processor']);
   });
 
-  test('the tenant preference orders the candidates', async () => {
-    await t.database.system((tx) => tx.update(schema.tenants).set({ processorPreference: ['simulator', 'flaky'] }).where(eq(schema.tenants.id, acme.tenantId)));
+  test('the tenant routing orders the candidates', async () => {
+    const admin = await platformToken(t, ['platform:admin']);
+    const routing = `/v1/tenants/${acme.tenantId}/routing`;
+    const set = await call(t, 'PUT', routing, admin, { rules: [{ method: 'card', processors: ['simulator', 'flaky'] }] });
+    expect(set.status).toBe(200);
     calls = 0;
     const created = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa)));
     expect(created.body).toMatchObject({ status: 'succeeded', processor: 'simulator' });
     expect(calls).toBe(0);
-    await t.database.system((tx) => tx.update(schema.tenants).set({ processorPreference: null }).where(eq(schema.tenants.id, acme.tenantId)));
+    expect((await call(t, 'PUT', routing, admin, { rules: [] })).status).toBe(200);
   });
 });

@@ -1,5 +1,4 @@
-import { eq } from 'drizzle-orm';
-import { schema, type Database, type Tx } from '../../../db';
+import type { Database } from '../../../db';
 import { createProcessorCaller, type ProcessorCaller } from '../../../processors/sdk/index.ts';
 import type { Config } from '../../../runtime/config';
 import type { EventLog } from '../../../runtime/events';
@@ -35,7 +34,6 @@ export interface PaymentsContext {
   fingerprintKey: () => Promise<string>;
   /** `now + ms` as a Date, for next_sync_at and capture_before. */
   after: (ms: number) => Date;
-  tenantPreference: (tx: Tx, tenantId: string) => Promise<string[] | null>;
 }
 
 export function createPaymentsContext(deps: PaymentsDeps): PaymentsContext {
@@ -51,14 +49,6 @@ export function createPaymentsContext(deps: PaymentsDeps): PaymentsContext {
     now,
     fingerprintKey: () => fingerprintKeyFor(deps.database, deps.config),
     after: (ms) => new Date(now().getTime() + ms),
-    tenantPreference: async (tx, tenantId) => {
-      const [row] = await tx
-        .select({ preference: schema.tenants.processorPreference })
-        .from(schema.tenants)
-        .where(eq(schema.tenants.id, tenantId))
-        .limit(1);
-      return row?.preference ?? null;
-    },
   };
 }
 

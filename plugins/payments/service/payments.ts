@@ -10,6 +10,7 @@ import type { PaymentsContext } from './context';
 import { isSupportedCurrency, SUPPORTED_CURRENCIES } from './currencies';
 import type { PaymentRow } from './resource';
 import { candidatesFor } from './routing';
+import { tenantRoutingRules } from './routing-rules';
 import { openMethod, sealMethod } from './vault';
 
 /** API.md metadata limits that a JSON schema cannot express (key length). */
@@ -48,8 +49,8 @@ export function createPaymentOperations(ctx: PaymentsContext) {
     assertMetadata(body.metadata);
     const method: unknown = body.payment_method;
     ctx.registry.validatePaymentMethod(method, { currency: body.currency, now: ctx.now() });
-    const preference = await database.tenant(tenantId, (tx) => ctx.tenantPreference(tx, tenantId));
-    const candidates = candidatesFor(ctx.registry, { method: method.type, currency: body.currency, forced: body.processor, preference });
+    const rules = await database.tenant(tenantId, (tx) => tenantRoutingRules(tx, tenantId));
+    const candidates = candidatesFor(ctx.registry, { method: method.type, currency: body.currency, forced: body.processor, rules });
     const key = await ctx.fingerprintKey();
     const id = randomId('pay');
     const confirm = body.confirm ?? true;
@@ -82,12 +83,12 @@ export function createPaymentOperations(ctx: PaymentsContext) {
     if (row.status !== 'requires_confirmation' || !row.methodVault) wrongState(row, 'confirm');
     const key = await ctx.fingerprintKey();
     const method: PaymentMethodRequest = openMethod(key, id, row.methodVault);
-    const preference = await database.tenant(tenantId, (tx) => ctx.tenantPreference(tx, tenantId));
+    const rules = await database.tenant(tenantId, (tx) => tenantRoutingRules(tx, tenantId));
     const candidates = candidatesFor(ctx.registry, {
       method: method.type,
       currency: row.currency,
       forced: row.processor ?? undefined,
-      preference,
+      rules,
     });
     const claimed = await database.tenant(tenantId, (tx) =>
       store.transition(tx, id, { to: 'processing', from: ['requires_confirmation'], set: { nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) } }),

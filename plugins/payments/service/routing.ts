@@ -1,19 +1,24 @@
 import type { AnyRegistry, PaymentMethodType } from '../../../runtime/registry/index.ts';
 import type { RegisteredProcessor } from '../../../processors/sdk/index.ts';
 import { invalidRequest, parameterInvalid } from '../../../runtime/errors';
+import { ruleMatches, type RoutingRule } from './routing-rules';
 
-/** What the payments layer needs from the registry: processors, and the methods' checks. */
-export type ProcessorDirectory = Pick<AnyRegistry, 'processor' | 'processorsFor' | 'validatePaymentMethod' | 'redactPaymentMethod'>;
+/** What the payments layer needs from the registry: methods and processors, and the methods' checks. */
+export type ProcessorDirectory = Pick<AnyRegistry, 'processor' | 'processorsFor' | 'paymentMethod' | 'validatePaymentMethod' | 'redactPaymentMethod'>;
 
 /**
  * The processors to try, in order. A forced `processor` is the only candidate (no
- * failover: the caller asked for that one). Otherwise the tenant's preference comes
- * first, then every other capable processor in registry order, so a tenant with no
- * configuration gets the platform default and a preference never strands a payment.
+ * failover: the caller asked for that one). Otherwise the tenant's first rule matching
+ * the method (and currency, when the rule names one) gives the processors and their
+ * order, and only those are tried: a tenant who routes card payments to one processor
+ * means that one. Processors of the rule that cannot take this payment (no longer
+ * registered, or not in this currency when the rule names none) are skipped; if none is
+ * left, or no rule matches, the deployment's order applies, so a rule never strands a
+ * payment that the deployment could take.
  */
 export function candidatesFor(
   directory: ProcessorDirectory,
-  request: { method: PaymentMethodType; currency: string; forced?: string; preference?: readonly string[] | null },
+  request: { method: PaymentMethodType; currency: string; forced?: string; rules?: readonly RoutingRule[] | null },
 ): RegisteredProcessor[] {
   if (request.forced !== undefined) {
     const processor = directory.processor(request.forced);
@@ -27,11 +32,10 @@ export function candidatesFor(
   if (capable.length === 0) {
     throw invalidRequest('currency_unsupported', `No processor takes ${request.method} payments in ${request.currency}.`, 'currency');
   }
-  const preference = request.preference ?? [];
-  const rank = (processor: RegisteredProcessor) => {
-    const index = preference.indexOf(processor.id);
-    return index === -1 ? preference.length : index;
-  };
-  // Array.prototype.sort is stable: unranked processors keep the registry order.
-  return [...capable].sort((a, b) => rank(a) - rank(b));
+  const rule = (request.rules ?? []).find((candidate) => ruleMatches(candidate, request.method, request.currency));
+  if (!rule) return capable;
+  const named = rule.processors
+    .map((id) => directory.processor(id))
+    .filter((processor): processor is RegisteredProcessor => processor !== undefined && processor.supportsPayment(request.method, request.currency));
+  return named.length > 0 ? named : capable;
 }
