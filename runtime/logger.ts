@@ -1,4 +1,5 @@
 import pino, { type Logger } from 'pino';
+import { serializeError } from './log-errors';
 
 /**
  * Paths that may hold secrets, card data or tokens. pino replaces them before a line is
@@ -46,6 +47,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       base: { service: 'nimbuspay' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+      // Errors are written without the values a failed query carried (log-errors.ts).
+      serializers: { err: serializeError, error: serializeError, cause: serializeError },
       formatters: { level: (label) => ({ level: label }) },
     },
     options.destination,
