@@ -51,14 +51,21 @@ type Operation = {
 };
 type Spec = { paths: Record<string, Record<string, Operation>>; components: { schemas: Record<string, JsonObject> } };
 
-/** Drops documentation-only keys, recursively; keeps everything that validates. */
+/** Keywords whose value maps names to schemas: a property may well be called `description`. */
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties']);
+
+/** Drops documentation-only keywords, recursively; keeps everything that validates. */
 function strip(value: Json): Json {
   if (Array.isArray(value)) return value.map(strip);
   if (value === null || typeof value !== 'object') return value;
   const kept: JsonObject = {};
   for (const key of Object.keys(value).sort()) {
     if (key === 'description' || key.startsWith('x-')) continue;
-    kept[key] = strip(value[key]!);
+    const child = value[key]!;
+    kept[key] =
+      SCHEMA_MAPS.has(key) && child !== null && typeof child === 'object' && !Array.isArray(child)
+        ? Object.fromEntries(Object.keys(child).sort().map((name) => [name, strip(child[name]!)]))
+        : strip(child);
   }
   return kept;
 }

@@ -5,7 +5,7 @@
  * "request arrived, answer lost" case. `fail` answers itself without forwarding, like a
  * load balancer in front of an unhealthy service. Only ever targets 127.0.0.1.
  */
-export type FaultMode = { kind: 'pass' } | { kind: 'delay'; ms: number } | { kind: 'fail'; status: number };
+export type FaultMode = { kind: 'pass' } | { kind: 'delay'; ms: number } | { kind: 'fail'; status: number; headers?: Record<string, string> };
 
 /** Which requests a mode applies to (default: all); the others pass. */
 export type FaultMatch = (request: { method: string; path: string; body: string }) => boolean;
@@ -42,7 +42,7 @@ export async function startFaultProxy(target: string) {
             return response;
           }
           case 'fail':
-            return Response.json({ error: { type: 'api_error', message: 'Injected by the fault proxy.' } }, { status: current.status });
+            return Response.json({ error: { type: 'api_error', message: 'Injected by the fault proxy.' } }, { status: current.status, headers: current.headers });
         }
       })();
       pending.add(handled);
