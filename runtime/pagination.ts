@@ -122,18 +122,28 @@ export type PageableTable = PgTable & { id: AnyPgColumn; seq: AnyPgColumn; creat
 export async function listPage<Row>(
   tx: Tx,
   table: PageableTable,
-  options: { params: ListParams; filters?: Array<SQL | undefined>; kind: string },
+  options: {
+    params: ListParams;
+    /**
+     * The caller's own rows, e.g. `eq(table.tenantId, tenantId)`: applied to the page and
+     * to the cursor lookup, so a list never leans on row-level security alone (and the
+     * planner can use the `(tenant_id, ...)` indexes).
+     */
+    scope?: SQL;
+    filters?: Array<SQL | undefined>;
+    kind: string;
+  },
 ): Promise<{ rows: Row[]; hasMore: boolean }> {
   const { params, kind } = options;
   const cursorId = params.startingAfter ?? params.endingBefore;
   let cursorSeq: number | undefined;
   if (cursorId !== undefined) {
     // The cursor must be an object this caller can see; filters do not apply to it.
-    const [cursor] = await tx.select({ seq: table.seq }).from(table as PgTable).where(eq(table.id, cursorId)).limit(1);
+    const [cursor] = await tx.select({ seq: table.seq }).from(table as PgTable).where(and(eq(table.id, cursorId), options.scope)).limit(1);
     if (!cursor) throw resourceMissing(kind, cursorId, params.endingBefore !== undefined ? 'ending_before' : 'starting_after');
     cursorSeq = cursor.seq as number;
   }
-  const page = pageQuery(table, params, cursorSeq, options.filters);
+  const page = pageQuery(table, params, cursorSeq, [options.scope, ...(options.filters ?? [])]);
   const rows = (await tx.select().from(table as PgTable).where(page.where).orderBy(page.orderBy).limit(page.take)) as Row[];
   const { data, hasMore } = toPage(rows, params.limit, page.reverse);
   return { rows: data, hasMore };

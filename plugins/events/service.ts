@@ -39,7 +39,9 @@ function eventFromRow(row: EventRow) {
 
 /** GET /v1/events/:id for the tenant. */
 export async function retrieveEvent(database: Database, tenantId: string, id: string) {
-  const [row] = await database.tenant(tenantId, (tx) => tx.select().from(schema.events).where(eq(schema.events.id, id)).limit(1));
+  const [row] = await database.tenant(tenantId, (tx) =>
+    tx.select().from(schema.events).where(and(eq(schema.events.tenantId, tenantId), eq(schema.events.id, id))).limit(1),
+  );
   if (!row) throw resourceMissing('event', id);
   return eventFromRow(row);
 }
@@ -64,7 +66,7 @@ export async function listEvents(database: Database, tenantId: string, query: Re
     filters.push(eq(schema.events.objectId, objectId));
   }
   const page = await database.tenant(tenantId, (tx) =>
-    listPage<EventRow>(tx, schema.events, { params, filters: [and(...filters)], kind: 'event' }),
+    listPage<EventRow>(tx, schema.events, { params, scope: eq(schema.events.tenantId, tenantId), filters: [and(...filters)], kind: 'event' }),
   );
   return { object: 'list' as const, data: page.rows.map(eventFromRow), has_more: page.hasMore };
 }
