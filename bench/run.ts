@@ -6,6 +6,7 @@ import { join } from 'node:path';
 
 const BENCHMARKS: Record<string, string> = {
   webhooks: 'webhooks.ts',
+  'pathological-json': 'pathological-json.ts',
 };
 
 const wanted = process.argv.slice(2);
