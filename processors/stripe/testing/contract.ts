@@ -28,7 +28,24 @@ function withNullAsType(value: unknown): unknown {
   return nullable === true ? { anyOf: [converted, { type: 'null' }] } : converted;
 }
 
-const SCHEMAS = withNullAsType(contract) as object;
+/**
+ * Stripe's published request schemas close only the top level (`additionalProperties:
+ * false`); its servers refuse unknown nested parameters too ("Received unknown
+ * parameter: a[b]"). So the request side closes every nested object that lists its
+ * properties; maps such as `metadata` (no `properties`) stay open.
+ */
+function closed(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(closed);
+  if (value === null || typeof value !== 'object') return value;
+  const schema = Object.fromEntries(Object.entries(value).map(([key, child]) => [key, closed(child)]));
+  return 'properties' in schema && !('additionalProperties' in schema) ? { ...schema, additionalProperties: false } : schema;
+}
+
+const RESPONSE_SCHEMAS = withNullAsType(contract) as object;
+const REQUEST_SCHEMAS = withNullAsType({
+  ...contract,
+  operations: Object.fromEntries(Object.entries(contract.operations).map(([id, operation]) => [id, { ...operation, request: closed(operation.request) }])),
+}) as object;
 
 function createAjv(coerce: boolean): Ajv {
   const ajv = new Ajv({
@@ -45,7 +62,7 @@ function createAjv(coerce: boolean): Ajv {
   ajv.addFormat('unix-time', { type: 'number', validate: (value: number) => Number.isInteger(value) && value >= 0 });
   ajv.addFormat('binary', true);
   ajv.addFormat('decimal', /^-?[0-9]+(\.[0-9]+)?$/);
-  ajv.addSchema(SCHEMAS, 'stripe');
+  ajv.addSchema(coerce ? REQUEST_SCHEMAS : RESPONSE_SCHEMAS, 'stripe');
   return ajv;
 }
 
