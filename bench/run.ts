@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 
 const BENCHMARKS: Record<string, string> = {
+  api: 'api.ts',
   webhooks: 'webhooks.ts',
   'pathological-json': 'pathological-json.ts',
 };
