@@ -1,4 +1,5 @@
 import { openapi } from '@elysiajs/openapi';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { Elysia } from 'elysia';
 import type { Config } from '../../runtime/config';
 import type { Database } from '../../db';
@@ -38,6 +39,16 @@ async function readiness(deps: OpsDeps): Promise<{ ok: boolean; checks: Record<s
   return { ok: true, checks: { database: 'ok', migrations: 'current' } };
 }
 
+/**
+ * Compares a presented secret with the expected one in constant time: both are hashed
+ * first, so timingSafeEqual sees equal lengths and neither the length of the secret nor
+ * a correctly guessed prefix shows in the response time.
+ */
+function sameSecret(presented: string, expected: string): boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(presented), digest(expected));
+}
+
 export function opsPlugin(deps: OpsDeps) {
   return new Elysia({ name: 'nimbus:ops' })
     .get('/health/live', () => ({ status: 'ok' }), { detail: { tags: ['Operations'], summary: 'Liveness probe', security: [] } })
@@ -55,7 +66,7 @@ export function opsPlugin(deps: OpsDeps) {
       async ({ request }) => {
         if (deps.config.metricsToken) {
           const header = request.headers.get('authorization') ?? '';
-          if (header !== `Bearer ${deps.config.metricsToken}`) {
+          if (!sameSecret(header, `Bearer ${deps.config.metricsToken}`)) {
             return errorResponse(authenticationError('token_invalid', 'A valid metrics token is required.'), requestState(request).id);
           }
         }
