@@ -1,6 +1,7 @@
 /** Webhooks: endpoints, the transactional outbox, the delivery worker, signing and the SSRF guard. */
 import { definePlugin } from '../runtime/plugin';
 import { fanOutEvent } from './outbox';
+import { reencryptCommand } from './reencrypt';
 import { webhookRoutes } from './routes';
 import { webhookTuning } from './tuning';
 import { startWebhookWorker, type WebhookWorkerOptions } from './worker';
@@ -9,6 +10,7 @@ export { webhookRoutes, type WebhookRoutesDeps } from './routes';
 export { startWebhookWorker, type WebhookWorker, type WebhookWorkerOptions } from './worker';
 export { fanOutEvent, WEBHOOK_CHANNEL } from './outbox';
 export { signedHeaders, generateSecret } from './signing';
+export { reencryptSecrets, type ReencryptReport } from './reencrypt';
 export { blockedReason, checkEndpointUrl, type Resolver } from './ssrf';
 export { webhookTuning } from './tuning';
 
@@ -21,10 +23,12 @@ export function webhooksPlugin(overrides: Partial<WebhookWorkerOptions> = {}) {
   return definePlugin({
     name: 'webhooks',
     eventSinks: [fanOutEvent],
+    commands: { 'reencrypt-webhook-secrets': reencryptCommand },
     routes: (ctx) => webhookRoutes(ctx),
     workers: (ctx) => [
       startWebhookWorker(ctx, {
         allowPrivate: ctx.config.webhookAllowPrivate,
+        secretKeys: ctx.config.webhookSecretKeys,
         // Leave part of the shutdown grace for recording outcomes and releasing claims.
         drainMs: Math.floor(ctx.config.shutdownGraceMs * 0.8),
         ...webhookTuning(ctx.env),

@@ -17,6 +17,7 @@ export interface ClaimedDelivery {
   eventId: string;
   attempt: number;
   queuedAt: Date;
+  /** `secrets` as stored (sealed, or plaintext from before encryption): the worker opens them. */
   endpoint: { url: string; status: string; secrets: string[] };
   event: { id: string; type: string; createdAt: Date; data: unknown };
 }
@@ -120,6 +121,8 @@ export type AttemptResult =
       gone?: boolean;
       /** The endpoint was disabled before this attempt: close it without retrying. */
       final?: boolean;
+      /** Nothing was sent through our own fault (unreadable secret): retry, but it is no failing streak of the endpoint's. */
+      platformFault?: boolean;
     };
 
 export interface RecordedAttempt {
@@ -164,13 +167,15 @@ export async function recordAttempt(
           await disable(tx, delivery.endpointId, 'gone');
           return { recorded: true, endpointDisabled: 'gone' };
         }
-        const [streak] = rowsOf<{ failing_ms: number | string }>(
-          await tx.execute(sql`
-            update webhook_endpoints set failing_since = coalesce(failing_since, now())
-            where id = ${delivery.endpointId}
-            returning extract(epoch from now() - failing_since) * 1000 as failing_ms
-          `),
-        );
+        const [streak] = result.platformFault
+          ? []
+          : rowsOf<{ failing_ms: number | string }>(
+              await tx.execute(sql`
+                update webhook_endpoints set failing_since = coalesce(failing_since, now())
+                where id = ${delivery.endpointId}
+                returning extract(epoch from now() - failing_since) * 1000 as failing_ms
+              `),
+            );
         if (streak && Number(streak.failing_ms) >= policy.disableAfterFailingMs) {
           await disable(tx, delivery.endpointId, 'failing');
           return { recorded: true, endpointDisabled: 'failing' };

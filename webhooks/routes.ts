@@ -44,7 +44,8 @@ const TAG = 'Webhooks';
 /** `/v1/webhook_endpoints` and `/v1/events/:id/redeliver` (API.md "Events and webhooks"). */
 export function webhookRoutes(deps: WebhookRoutesDeps) {
   const { database } = deps;
-  const urlOptions = { allowPrivate: deps.config.webhookAllowPrivate, resolve: deps.resolve };
+  const secretKeys = deps.config.webhookSecretKeys;
+  const urlOptions = { allowPrivate: deps.config.webhookAllowPrivate, resolve: deps.resolve, secretKeys };
   const audit = (request: Request, action: string, resourceId: string) => {
     requestState(request).audit = { action, resourceId };
   };
@@ -123,7 +124,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
     .post(
       '/v1/webhook_endpoints/:id/rotate_secret',
       async ({ params, request }) => {
-        const endpoint = await rotateSecret(database, tenantOf(request), params.id);
+        const endpoint = await rotateSecret(database, tenantOf(request), params.id, { secretKeys });
         audit(request, 'webhook_endpoint.rotate_secret', params.id);
         return endpoint;
       },

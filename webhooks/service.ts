@@ -5,12 +5,18 @@ import { randomId } from '../runtime/ids';
 import { type ListParams, pageQuery, toPage } from '../runtime/pagination';
 import type { CreateEndpointBody, UpdateEndpointBody, WebhookDelivery, WebhookEndpoint } from './model';
 import { queueDeliveries } from './outbox';
+import { type Keyring, keyringFor, needsReseal, resealed, sealSecret, SecretUnreadable } from './sealing';
 import { generateSecret } from './signing';
 import { BlockedTarget, checkEndpointUrl, type Resolver } from './ssrf';
 
 /** Endpoint management and delivery history: what the routes call (no SQL in routes). */
 
-export interface WebhookServiceOptions {
+export interface SecretKeyOptions {
+  /** NIMBUS_WEBHOOK_SECRET_KEYS (config.webhookSecretKeys); without it, the development key persisted in the database. */
+  secretKeys?: readonly string[];
+}
+
+export interface WebhookServiceOptions extends SecretKeyOptions {
   allowPrivate: boolean;
   resolve?: Resolver;
 }
@@ -71,20 +77,58 @@ async function findEndpoint(tx: Tx, id: string, param = 'id'): Promise<EndpointR
   return row;
 }
 
+type StoredSecrets = Pick<EndpointRow, 'id' | 'secret' | 'previousSecret' | 'previousSecretExpiresAt'>;
+
+/**
+ * What a write should change so the row holds only secrets sealed under the current key:
+ * plaintext (from before encryption) and other keys' values are sealed again, an expired
+ * previous secret is dropped. With `strict`, every value is opened and one that cannot be
+ * throws; without, only values to reseal are opened and an unreadable one is left as it
+ * is (an endpoint update is no reason to fail; the worker reports it loudly).
+ */
+export function secretUpgrade(ring: Keyring, row: StoredSecrets, strict: boolean, now = new Date()): Partial<EndpointRow> {
+  const changes: Partial<EndpointRow> = {};
+  const reseal = (stored: string): string | undefined => {
+    if (!strict && !needsReseal(ring, stored)) return undefined;
+    try {
+      const sealed = resealed(ring, row.id, stored);
+      return sealed === stored ? undefined : sealed;
+    } catch (error) {
+      if (strict || !(error instanceof SecretUnreadable)) throw error;
+      return undefined;
+    }
+  };
+  const secret = reseal(row.secret);
+  if (secret !== undefined) changes.secret = secret;
+  if (row.previousSecret !== null) {
+    const expired = !row.previousSecretExpiresAt || row.previousSecretExpiresAt.getTime() <= now.getTime();
+    if (expired) {
+      changes.previousSecret = null;
+      changes.previousSecretExpiresAt = null;
+    } else {
+      const previous = reseal(row.previousSecret);
+      if (previous !== undefined) changes.previousSecret = previous;
+    }
+  }
+  return changes;
+}
+
 export async function createEndpoint(database: Database, tenantId: string, body: CreateEndpointBody, options: WebhookServiceOptions) {
   const url = await checkedUrl(body.url, options);
+  const ring = await keyringFor(database, options.secretKeys);
+  const id = randomId('we');
   const secret = generateSecret();
   const [row] = await database.tenant(tenantId, (tx) =>
     tx
       .insert(schema.webhookEndpoints)
       .values({
-        id: randomId('we'),
+        id,
         tenantId,
         url,
         enabledEvents: normalizedEvents(body.enabled_events),
         status: 'enabled',
         description: body.description ?? null,
-        secret,
+        secret: sealSecret(ring, id, secret),
       })
       .returning(),
   );
@@ -116,9 +160,11 @@ export async function listEndpoints(database: Database, tenantId: string, params
 
 export async function updateEndpoint(database: Database, tenantId: string, id: string, body: UpdateEndpointBody, options: WebhookServiceOptions) {
   const url = body.url === undefined ? undefined : await checkedUrl(body.url, options);
+  const ring = await keyringFor(database, options.secretKeys);
   return database.tenant(tenantId, async (tx) => {
     const current = await findEndpoint(tx, id);
-    const changes: Partial<typeof schema.webhookEndpoints.$inferInsert> = { updatedAt: sql`now()` as never };
+    // Any write also seals what is not yet sealed under the current key.
+    const changes: Partial<typeof schema.webhookEndpoints.$inferInsert> = { ...secretUpgrade(ring, current, false), updatedAt: sql`now()` as never };
     if (url !== undefined) changes.url = url;
     if (body.enabled_events !== undefined) changes.enabledEvents = normalizedEvents(body.enabled_events);
     if (body.description !== undefined) changes.description = body.description;
@@ -141,17 +187,35 @@ export async function deleteEndpoint(database: Database, tenantId: string, id: s
   return { id, object: 'webhook_endpoint' as const, deleted: true as const };
 }
 
-/** A new secret; the previous one keeps signing a second signature for ROTATION_OVERLAP_MS. */
-export async function rotateSecret(database: Database, tenantId: string, id: string, overlapMs = ROTATION_OVERLAP_MS) {
+/** The current secret, sealed under the current key, to keep signing during the overlap; undefined when no configured key opens it. */
+function previousForOverlap(ring: Keyring, id: string, stored: string): string | undefined {
+  try {
+    return resealed(ring, id, stored);
+  } catch (error) {
+    if (error instanceof SecretUnreadable) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * A new secret; the previous one keeps signing a second signature for ROTATION_OVERLAP_MS.
+ * Both are stored sealed under the current key (a plaintext or old-key current secret is
+ * sealed again on its way to `previous_secret`). A current secret no configured key opens
+ * (its key was lost) cannot sign anyway: it is dropped, with no overlap, so rotating is
+ * how an endpoint recovers from a lost key.
+ */
+export async function rotateSecret(database: Database, tenantId: string, id: string, options: SecretKeyOptions = {}, overlapMs = ROTATION_OVERLAP_MS) {
+  const ring = await keyringFor(database, options.secretKeys);
   const secret = generateSecret();
   const row = await database.tenant(tenantId, async (tx) => {
     const current = await findEndpoint(tx, id);
+    const previous = previousForOverlap(ring, id, current.secret);
     const [updated] = await tx
       .update(schema.webhookEndpoints)
       .set({
-        secret,
-        previousSecret: current.secret,
-        previousSecretExpiresAt: sql`now() + (${overlapMs}::double precision * interval '1 millisecond')` as never,
+        secret: sealSecret(ring, id, secret),
+        previousSecret: previous ?? null,
+        previousSecretExpiresAt: previous === undefined ? null : (sql`now() + (${overlapMs}::double precision * interval '1 millisecond')` as never),
         updatedAt: sql`now()` as never,
       })
       .where(eq(schema.webhookEndpoints.id, id))

@@ -8,6 +8,7 @@ import type { BackgroundWorker } from '../runtime/server';
 import { WEBHOOK_CHANNEL } from './outbox';
 import { type AttemptResult, claimDue, type ClaimedDelivery, queueStats, recordAttempt, releaseClaims } from './queue';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './schedule';
+import { keyringFor, openSecret, SecretUnreadable } from './sealing';
 import { type SendOutcome, sendWebhook } from './sender';
 import { signedHeaders } from './signing';
 import type { Resolver } from './ssrf';
@@ -39,6 +40,8 @@ export interface WebhookWorkerOptions {
   resolve?: Resolver;
   tls?: { ca?: string };
   workerId?: string;
+  /** NIMBUS_WEBHOOK_SECRET_KEYS; without it, the development key persisted in the database. */
+  secretKeys?: readonly string[];
 }
 
 export interface WebhookWorker extends BackgroundWorker {
@@ -108,15 +111,32 @@ export function startWebhookWorker(deps: WebhookWorkerDeps, options: WebhookWork
     });
   }
 
+  /** The endpoint's secrets in the clear, or why they cannot be had (then nothing is sent: never unsigned, never half-signed). */
+  async function signingSecrets(delivery: ClaimedDelivery): Promise<string[] | SecretUnreadable> {
+    const ring = await keyringFor(database, options.secretKeys);
+    try {
+      return delivery.endpoint.secrets.map((stored) => openSecret(ring, delivery.endpointId, stored));
+    } catch (error) {
+      if (error instanceof SecretUnreadable) return error;
+      throw error;
+    }
+  }
+
   async function deliver(delivery: ClaimedDelivery, abort: AbortController): Promise<void> {
     let result: AttemptResult;
     let metricOutcome: 'succeeded' | 'failed' | 'blocked' | undefined;
+    const secrets = delivery.endpoint.status === 'enabled' ? await signingSecrets(delivery) : [];
     if (delivery.endpoint.status !== 'enabled') {
       result = { outcome: 'failed', error: 'endpoint disabled: not sent', durationMs: 0, final: true };
+    } else if (secrets instanceof SecretUnreadable) {
+      // A key missing from NIMBUS_WEBHOOK_SECRET_KEYS (or a tampered row): loud in the log and the metrics, retried on schedule.
+      log.error({ err: secrets, delivery_id: delivery.id, endpoint_id: delivery.endpointId, key_id: secrets.kid }, 'webhook signing secret unreadable: delivery not sent');
+      result = { outcome: 'failed', error: 'not sent: the signing secret could not be decrypted with the configured keys', durationMs: 0, platformFault: true };
+      metricOutcome = 'failed';
     } else {
       const body = JSON.stringify(eventResource({ ...delivery.event, type: delivery.event.type as EventType, data: delivery.event.data as never }));
       const timestamp = Math.floor(Date.now() / 1000);
-      const headers = signedHeaders(delivery.endpoint.secrets, delivery.event.id, timestamp, body);
+      const headers = signedHeaders(secrets, delivery.event.id, timestamp, body);
       const send = await sendWebhook(delivery.endpoint.url, body, headers, {
         allowPrivate: options.allowPrivate,
         timeoutMs,

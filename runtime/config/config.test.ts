@@ -6,6 +6,7 @@ const productionBase = {
   DATABASE_URL: 'postgres://app@db.internal:5432/nimbus',
   NIMBUS_JWT_PRIVATE_JWKS: JSON.stringify({ keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', d: 'd', kid: 'k1' }] }),
   NIMBUS_FINGERPRINT_KEY: 'a-long-random-fingerprint-key',
+  NIMBUS_WEBHOOK_SECRET_KEYS: 'q83vEjRWeJq83vEjRWeJq83vEjRWeJq83vEjRWeJq80=',
 };
 
 /** A test double as the registry describes it (the simulator declares itself testOnly). */
@@ -68,6 +69,39 @@ describe('loadConfig', () => {
     expect(errorOf(withoutKeys).variable).toBe('NIMBUS_JWT_PRIVATE_JWKS');
     const { NIMBUS_FINGERPRINT_KEY: __, ...withoutFingerprint } = productionBase;
     expect(errorOf(withoutFingerprint).variable).toBe('NIMBUS_FINGERPRINT_KEY');
+  });
+
+  test('production and staging refuse to start without a webhook secret encryption key, naming the variable', () => {
+    const { NIMBUS_WEBHOOK_SECRET_KEYS: _, ...withoutKey } = productionBase;
+    for (const NIMBUS_ENV of ['production', 'staging']) {
+      const error = errorOf({ ...withoutKey, NIMBUS_ENV });
+      expect(error.variable).toBe('NIMBUS_WEBHOOK_SECRET_KEYS');
+      expect(error.message).toStartWith('NIMBUS_WEBHOOK_SECRET_KEYS: is required');
+    }
+    expect(loadConfig({}).webhookSecretKeys).toBeUndefined();
+  });
+
+  test('webhook secret keys: base64 of 32 bytes or a 32+ character passphrase, comma-separated, first one first', () => {
+    const raw = Buffer.alloc(32, 7).toString('base64');
+    const rawUrl = Buffer.alloc(32, 9).toString('base64url');
+    const passphrase = 'correct horse battery staple, twice'.replace(',', ';');
+    expect(loadConfig({ NIMBUS_WEBHOOK_SECRET_KEYS: ` ${raw} , ${rawUrl},${passphrase} ` }).webhookSecretKeys).toEqual([raw, rawUrl, passphrase]);
+    const refused: Array<[string, RegExp]> = [
+      ['too-short', /must be 32 random bytes in base64/],
+      [Buffer.alloc(16, 1).toString('base64'), /must be 32 random bytes in base64/],
+      [`${raw},`, /key 2 of 2 is empty/],
+      [`${raw},${raw}`, /key 2 repeats key 1/],
+      // The same bytes spelled in base64url are the same key.
+      [`${raw},${Buffer.alloc(32, 7).toString('base64url')}`, /key 2 repeats key 1/],
+    ];
+    for (const [value, message] of refused) {
+      const error = errorOf({ NIMBUS_WEBHOOK_SECRET_KEYS: value });
+      expect(error.variable).toBe('NIMBUS_WEBHOOK_SECRET_KEYS');
+      expect(error.message).toMatch(message);
+      // The error names the variable and the position, never the key itself.
+      expect(error.message).not.toContain(raw);
+      expect(error.message).not.toContain('too-short');
+    }
   });
 
   test('staging refuses what production refuses', () => {

@@ -1,6 +1,8 @@
 import type { Config, NimbusEnv } from './model';
+import { parseKeyList } from './secret-keys';
 
 export type { Config, NimbusEnv } from './model';
+export { keyMaterial } from './secret-keys';
 
 /** Thrown for any bad variable; the CLI prints the message and exits non-zero. */
 export class ConfigError extends Error {
@@ -73,6 +75,14 @@ function jwks(env: Env): string | undefined {
   return raw;
 }
 
+function keyList(env: Env, name: string): string[] | undefined {
+  const raw = read(env, name);
+  if (raw === undefined) return undefined;
+  const parsed = parseKeyList(raw);
+  if ('error' in parsed) throw new ConfigError(name, parsed.error);
+  return parsed.keys;
+}
+
 function url(env: Env, name: string): string | undefined {
   const raw = read(env, name);
   if (raw === undefined) return undefined;
@@ -117,6 +127,7 @@ export function loadConfig(env: Env = process.env): Config {
     authorizationTtlMs: integer(env, 'NIMBUS_AUTHORIZATION_TTL_MS', 7 * 24 * 3600 * 1000, 1, 31 * 24 * 3600 * 1000),
     shutdownGraceMs: integer(env, 'NIMBUS_SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     fingerprintKey,
+    webhookSecretKeys: keyList(env, 'NIMBUS_WEBHOOK_SECRET_KEYS'),
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
   };
   assertSafeForEnvironment(config);
@@ -125,8 +136,9 @@ export function loadConfig(env: Env = process.env): Config {
 
 /**
  * What production refuses (staging too, except that it may run the simulator): the
- * embedded database, generated signing keys and fingerprint keys, private webhook
- * targets. The simulator-only check lives with the registry, which knows the processors.
+ * embedded database, generated signing, fingerprint and webhook secret encryption keys
+ * (a generated key sits in the database beside what it protects). The simulator-only
+ * check lives with the registry, which knows the processors.
  */
 export function assertSafeForEnvironment(config: Config): void {
   if (config.env === 'development') return;
@@ -138,6 +150,12 @@ export function assertSafeForEnvironment(config: Config): void {
   }
   if (!config.fingerprintKey) {
     throw new ConfigError('NIMBUS_FINGERPRINT_KEY', `is required when NIMBUS_ENV=${config.env}: generated development keys are refused.`);
+  }
+  if (!config.webhookSecretKeys) {
+    throw new ConfigError(
+      'NIMBUS_WEBHOOK_SECRET_KEYS',
+      `is required when NIMBUS_ENV=${config.env}: webhook signing secrets are encrypted with it (openssl rand -base64 32); generated development keys are refused.`,
+    );
   }
 }
 

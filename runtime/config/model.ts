@@ -25,6 +25,12 @@ export const ConfigSchema = Type.Object({
   shutdownGraceMs: Type.Integer({ minimum: 0 }),
   /** HMAC key for card and account fingerprints; generated and persisted in development. */
   fingerprintKey: Type.Optional(Type.String({ minLength: 16 })),
+  /**
+   * Keys that encrypt webhook signing secrets at rest (NIMBUS_WEBHOOK_SECRET_KEYS): the
+   * first encrypts, every one decrypts, so a rotation can read rows of the old key.
+   * Generated and persisted in development.
+   */
+  webhookSecretKeys: Type.Optional(Type.Array(Type.String({ minLength: 32 }), { minItems: 1 })),
   logLevel: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((level) => Type.Literal(level)),
   ),

@@ -26,7 +26,7 @@ announceMissing('kubectl', KUBECTL, 'kustomize rendering of deploy/k8s and deplo
 const rendered = new Map<Environment, K8sObject[]>();
 if (KUBECTL) for (const env of ENVIRONMENTS) rendered.set(env, kustomize(resolve(DEPLOY, 'k8s/overlays', env)));
 
-const SECRET_KEYS = ['DATABASE_URL', 'NIMBUS_JWT_PRIVATE_JWKS', 'NIMBUS_FINGERPRINT_KEY', 'NIMBUS_METRICS_TOKEN'];
+const SECRET_KEYS = ['DATABASE_URL', 'NIMBUS_JWT_PRIVATE_JWKS', 'NIMBUS_FINGERPRINT_KEY', 'NIMBUS_WEBHOOK_SECRET_KEYS', 'NIMBUS_METRICS_TOKEN'];
 /** Only the migration Job gets the owner's connection string. */
 const OWNER_KEY = 'NIMBUS_MIGRATION_DATABASE_URL';
 const EXPECTED_KINDS = [
