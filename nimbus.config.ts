@@ -10,17 +10,20 @@ import { events } from './plugins/events';
 import { idempotency } from './plugins/idempotency';
 import { docs, ops } from './plugins/ops';
 import { bankTransfer, card } from './plugins/payment-methods';
+import { cardToken } from './plugins/payment-methods/card-token';
 import { sepaDebit } from './plugins/payment-methods/sepa-debit';
 import { payments } from './plugins/payments';
 import { tenancy } from './plugins/tenancy';
 import { createSimulator } from './processors/simulator';
+import { createStripe } from './processors/stripe';
 import { defineNimbus } from './runtime/nimbus';
 import { webhooks } from './webhooks';
 
 export default defineNimbus({
-  paymentMethods: [card, bankTransfer, sepaDebit],
+  // Stripe (and card_token, which only Stripe takes) when STRIPE_SECRET_KEY is set: see processors/stripe/README.md.
+  paymentMethods: [card, bankTransfer, sepaDebit, ...(process.env.STRIPE_SECRET_KEY ? [cardToken] : [])],
   // The order is the deployment's default routing (tenants may override it per method).
-  processors: [createSimulator()],
+  processors: [...(process.env.STRIPE_SECRET_KEY ? [createStripe()] : []), createSimulator()],
   // Global hooks first: audit and idempotency wrap every route registered after them.
   plugins: [audit, idempotency, docs, ops, auth, tenancy, webhooks, payments, events],
 });
