@@ -147,12 +147,22 @@ describe('outcome unknown and settled later', () => {
   }
 
   test('an account without callbacks settles by reconciliation only', async () => {
-    const created = await pay(paymentBody(sepa(IBANS.reconcileOnly)));
+    // A simulator on the test's own clock (same database, same tenant): "not settled yet"
+    // must hold however slow the machine is, which a 50 ms settle time on the wall clock
+    // did not guarantee, and "settled" needs no sleep.
+    let clock = Date.now();
+    const timed = await createTestApp({
+      env: { NIMBUS_RECONCILE_AFTER_MS: '0' },
+      database: t.database,
+      definition: { processors: [createSimulator({ now: () => clock })] },
+    });
+    const timedReconciler = createReconciler(timed.payments, { autoStart: false });
+    const created = await call(timed, 'POST', '/v1/payments', acme.token, paymentBody(sepa(IBANS.reconcileOnly)));
     expect(created.body.status).toBe('processing');
-    await reconciler.runOnce(); // not settled yet at the processor: still processing
+    await timedReconciler.runOnce(); // not settled yet at the processor: still processing
     expect((await get(created.body.id)).status).toBe('processing');
-    await Bun.sleep(80);
-    await reconciler.runOnce();
+    clock += 60_000; // well past the settle time
+    await timedReconciler.runOnce();
     expect((await get(created.body.id)).status).toBe('succeeded');
     expect(await eventTypes(t, acme.token, created.body.id)).toEqual(['payment.created', 'payment.processing', 'payment.succeeded']);
   });

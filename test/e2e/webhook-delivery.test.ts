@@ -275,8 +275,11 @@ describe('delivery', () => {
     worker({ statsIntervalMs: 50 });
     await writeEvent(t.database, tenant.tenantId);
     await hook.waitFor(1);
-    await Bun.sleep(100);
-    const text = await t.metrics.registry.metrics();
+    // The counter moves once the worker has the receiver's answer and has recorded it: wait for that, not a fixed time.
+    const text = await eventually(async () => {
+      const current = await t.metrics.registry.metrics();
+      return /nimbus_webhook_deliveries_total\{outcome="succeeded"\} [1-9]/.test(current) && current;
+    });
     expect(text).toMatch(/nimbus_webhook_deliveries_total\{outcome="succeeded"\} [1-9]/);
     expect(text).toContain('nimbus_webhook_queue_depth');
     expect(text).toContain('nimbus_webhook_oldest_pending_age_seconds');
