@@ -60,8 +60,12 @@ export async function eventTypes(t: TestApp, token: string, objectId: string): P
   return (page.body.data as Array<{ type: string }>).map((event) => event.type).reverse();
 }
 
-/** Polls `check` until it holds (bounded), for outcomes that arrive by callback. */
-export async function eventually<T>(check: () => Promise<T | undefined>, { timeoutMs = 3000, stepMs = 20 } = {}): Promise<T> {
+/**
+ * Polls `check` until it holds (bounded), for outcomes that arrive by callback. The
+ * bound only decides how long a real failure takes to report, so it is generous: on a
+ * busy shared machine a 50 ms settlement can take seconds to arrive.
+ */
+export async function eventually<T>(check: () => Promise<T | undefined>, { timeoutMs = 10_000, stepMs = 20 } = {}): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
