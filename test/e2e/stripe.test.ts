@@ -44,7 +44,7 @@ async function deliver(event: Record<string, unknown>, timestamp?: number) {
     body: await request.text(),
     headers: { 'stripe-signature': request.headers.get('stripe-signature')!, 'content-type': 'application/json' },
   });
-  return { status: response.status, body: (await response.json()) as { outcome?: string } };
+  return { status: response.status, body: (await response.json()) as { received?: boolean; outcome?: string } };
 }
 
 const lastEvent = (type: string, objectId: string) =>
@@ -120,6 +120,11 @@ describe('card_token: a card tokenised at Stripe', () => {
     }
   });
 
+  test('the simulator, which knows no tokens, approves one routed to it', async () => {
+    const simulated = await pay(paymentBody({ type: 'card_token', card_token: { token: TOKEN } }, { processor: 'simulator' }));
+    expect(simulated.body).toMatchObject({ status: 'succeeded', processor: 'simulator', payment_method: { type: 'card_token' } });
+  });
+
   test('the card contract is unchanged: an empty card still misses its number; a token inside card is unknown', async () => {
     const empty = await pay(paymentBody({ type: 'card', card: {} }));
     expect([empty.status, empty.body.error.code, empty.body.error.param]).toEqual([400, 'parameter_missing', 'payment_method.card.number']);
@@ -129,8 +134,8 @@ describe('card_token: a card tokenised at Stripe', () => {
 
   test('the OpenAPI document describes it', async () => {
     const document = await (await t.request('GET', '/docs/json')).text();
-    expect(document).toContain('card_token');
-    expect(document).toContain('authentication_required');
+    expect(document).toContain('A card tokenised at the processor, instead of card numbers');
+    expect(document).toContain('`decline_code` `authentication_required`');
   });
 });
 

@@ -29,10 +29,6 @@ export type StripeTestServerOptions = {
   webhookSecret?: string;
   /** Clock in ms for `created` and signatures. */
   now?: () => number;
-  /** Receives every event as Stripe would POST it (signed). */
-  deliver?: (request: Request) => Promise<unknown>;
-  /** Where deliveries are addressed (only the URL of the Request; `deliver` sends it). */
-  webhookUrl?: string;
   /** Time each keyed POST spends "in flight" (a second request with its key meanwhile gets 409). */
   latencyMs?: number;
   /** Extra PaymentMethods (e.g. a `pm_...` an integrator's front end would have created). */
@@ -62,7 +58,6 @@ export async function startStripeTestServer(options: StripeTestServerOptions = {
   const requests: RecordedRequest[] = [];
   const violations: ContractProblem[] = [];
   const events: Array<Record<string, unknown>> = [];
-  const deliveries: Array<Promise<unknown>> = [];
   const idempotency = new Map<string, Stored>();
   let currentKey: string | null = null;
 
@@ -72,7 +67,6 @@ export async function startStripeTestServer(options: StripeTestServerOptions = {
       if (problem) violations.push(problem);
     }
     events.push(json);
-    if (options.deliver) deliveries.push(signedEventRequest(json).then(options.deliver).catch(() => undefined));
   }
 
   const state: StripeState = createStripeState({
@@ -81,11 +75,11 @@ export async function startStripeTestServer(options: StripeTestServerOptions = {
     emit: ({ type, object }) => record({ id: stripeId('evt'), type, created: Math.floor(now() / 1000), object, idempotencyKey: currentKey }),
   });
 
-  /** An event as Stripe POSTs it, signed by Stripe's own SDK. */
+  /** An event as Stripe POSTs it to a webhook endpoint, signed by Stripe's own SDK. */
   async function signedEventRequest(event: Record<string, unknown>, timestamp = Math.floor(now() / 1000)): Promise<Request> {
     const payload = JSON.stringify(event, null, 2);
     const header = await stripeSdk.webhooks.generateTestHeaderStringAsync({ payload, secret: webhookSecret, timestamp });
-    return new Request(options.webhookUrl ?? 'http://127.0.0.1/v1/processors/stripe/webhooks', {
+    return new Request('http://127.0.0.1/v1/processors/stripe/webhooks', {
       method: 'POST',
       headers: { 'content-type': 'application/json; charset=utf-8', 'stripe-signature': header, 'user-agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)' },
       body: payload,
@@ -229,10 +223,6 @@ export async function startStripeTestServer(options: StripeTestServerOptions = {
     signedEventRequest,
     /** Stripe's "some time later": pending refunds settle, failing refunds fail (and their events go out). */
     settle: () => state.settle(),
-    /** Waits for every event delivery started so far. */
-    async flushDeliveries(): Promise<void> {
-      while (deliveries.length > 0) await Promise.all(deliveries.splice(0));
-    },
     async stop(): Promise<void> {
       await server.stop(true);
     },
