@@ -1,4 +1,3 @@
-import { openapi } from '@elysiajs/openapi';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Elysia } from 'elysia';
 import type { Config } from '../../runtime/config';
@@ -9,7 +8,9 @@ import { errorResponse } from '../../runtime/http';
 import { requestState } from '../../runtime/http';
 import { authenticationError } from '../../runtime/errors';
 import { definePlugin } from '../../runtime/plugin';
-import pkg from '../../package.json';
+import { docsPlugin } from './docs';
+
+export { docsPlugin } from './docs';
 
 export interface OpsDeps {
   config: Config;
@@ -76,36 +77,6 @@ export function opsPlugin(deps: OpsDeps) {
       },
       { detail: { tags: ['Operations'], summary: 'Prometheus metrics (Bearer NIMBUS_METRICS_TOKEN when configured)', security: [] } },
     );
-}
-
-/** The OpenAPI document at /docs/json and an interactive reference at /docs. */
-export function docsPlugin() {
-  return openapi({
-    path: '/docs',
-    specPath: '/docs/json',
-    provider: 'scalar',
-    exclude: { paths: ['/docs', '/docs/json'] },
-    documentation: {
-      openapi: '3.0.3',
-      info: {
-        title: 'NimbusPay',
-        version: pkg.version,
-        description:
-          'Multi-tenant B2B payments: card payments and bank transfers through one REST API. ' +
-          'Authenticate with OAuth2 client credentials (POST /oauth/token) and send the JWT as a Bearer token. ' +
-          'Money is in integer minor units. Every POST under /v1 accepts an Idempotency-Key header.',
-        license: { name: 'Apache-2.0', url: 'https://www.apache.org/licenses/LICENSE-2.0' },
-      },
-      tags: [
-        { name: 'Operations', description: 'Health, metrics and documentation.' },
-      ],
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'An access token from POST /oauth/token.' },
-        },
-      },
-    },
-  });
 }
 
 /** Health probes and /metrics: served by `nimbus serve` and by `nimbus worker`. */
