@@ -4,20 +4,20 @@ import { cardToken } from '../../plugins/payment-methods/card-token';
 import { createStripe, STRIPE_ID } from '../../processors/stripe';
 import { envFor, startStripeTestServer, type StripeTestServer } from '../../processors/stripe/testing';
 import { createTestApp, type TestApp } from '../helpers/app';
-import { createTenant, type TestTenant } from '../helpers/auth';
+import { createTenant, platformToken, type TestTenant } from '../helpers/auth';
 import { allStoredText, call, card, CARDS, eventTypes, paymentBody } from '../helpers/payments';
 
 /**
- * NimbusPay's own HTTP API with Stripe as the first processor of the deployment (the
- * default routing order; the per-tenant routing API was not committed when this was
- * written), talking to the Stripe test server over loopback, exactly as with
- * STRIPE_SECRET_KEY set in nimbus.config.ts.
+ * NimbusPay's own HTTP API with a tenant routed to Stripe (PUT /v1/tenants/:id/routing;
+ * the deployment's own order puts the simulator first), talking to the Stripe test server
+ * over loopback through the connector nimbus.config.ts registers when STRIPE_SECRET_KEY is set.
  */
 const TOKEN = 'pm_1NimbusE2eTokenVisa';
 
 let server: StripeTestServer;
 let t: TestApp;
 let tenant: TestTenant;
+let other: TestTenant;
 
 beforeAll(async () => {
   server = await startStripeTestServer({ paymentMethods: { [TOKEN]: { brand: 'visa', last4: '4242', outcome: { kind: 'approve', refunds: 'succeed' } } } });
@@ -25,10 +25,17 @@ beforeAll(async () => {
     env: envFor(server),
     definition: {
       paymentMethods: [...nimbusConfig.paymentMethods.filter((method) => method.type !== 'card_token'), cardToken],
-      processors: [createStripe(), ...nimbusConfig.processors.filter((processor) => processor.id !== STRIPE_ID)],
+      processors: [...nimbusConfig.processors.filter((processor) => processor.id !== STRIPE_ID), createStripe()],
     },
   });
-  tenant = await createTenant(t);
+  tenant = await createTenant(t, { name: 'Routed to Stripe' });
+  other = await createTenant(t, { name: 'Deployment default' });
+  const rules = [
+    { method: 'card', processors: ['stripe', 'simulator'] },
+    { method: 'card_token', processors: ['stripe'] },
+  ];
+  const routing = await call(t, 'PUT', `/v1/tenants/${tenant.tenantId}/routing`, await platformToken(t, ['platform:admin']), { rules });
+  if (routing.status !== 200) throw new Error(`PUT routing answered ${routing.status}: ${routing.text}`);
 }, 60_000);
 afterAll(async () => {
   await t?.close();
@@ -51,7 +58,13 @@ const lastEvent = (type: string, objectId: string) =>
   server.events.findLast((event) => event.type === type && (event.data as { object: { id: string } }).object.id === objectId)!;
 
 describe('payments through Stripe', () => {
-  test('a card payment goes to Stripe first: a PaymentIntent, captured at once', async () => {
+  test('a tenant routed to Stripe pays through Stripe; a tenant without rules through the deployment default', async () => {
+    expect((await pay(paymentBody(card(CARDS.visa)))).body).toMatchObject({ status: 'succeeded', processor: 'stripe' });
+    const elsewhere = await call(t, 'POST', '/v1/payments', other.token, paymentBody(card(CARDS.visa)));
+    expect(elsewhere.body).toMatchObject({ status: 'succeeded', processor: 'simulator' });
+  });
+
+  test('a card payment becomes a PaymentIntent, captured at once', async () => {
     const created = await pay(paymentBody(card(CARDS.visa)), { 'idempotency-key': 'stripe-e2e-1' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ status: 'succeeded', processor: 'stripe', amount_received: 2000, failure: null });
