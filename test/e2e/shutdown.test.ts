@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { join } from 'node:path';
+import { eventually } from '../helpers/payments';
 import { freePort, tempDir, waitFor } from '../helpers/process';
 
 const FIXTURE = join(import.meta.dir, '..', 'fixtures', 'slow-server.ts');
@@ -18,6 +19,20 @@ function start(port: number, graceMs: number) {
   });
 }
 
+/** Waits until the server holds `count` slow requests (not a fixed sleep: a busy machine may take longer to deliver them). */
+async function inFlight(base: string, count: number): Promise<void> {
+  await eventually(async () => {
+    const response = await fetch(`${base}/test/in-flight`, { headers: { connection: 'close' } });
+    return ((await response.json()) as { in_flight: number }).in_flight >= count || undefined;
+  }, { timeoutMs: 10_000, stepMs: 25 });
+}
+
+/** Whether a new connection is refused, polled briefly: the listener closes once the signal is handled. */
+async function refusesConnections(base: string): Promise<boolean> {
+  const attempt = () => fetch(`${base}/health/live`, { headers: { connection: 'close' } }).then(() => undefined, () => true as const);
+  return eventually(attempt, { timeoutMs: 5_000, stepMs: 25 }).catch(() => false);
+}
+
 describe('SIGTERM', () => {
   test('in-flight requests complete, new connections are refused, exit 0 within the grace period', async () => {
     const port = await freePort();
@@ -25,26 +40,25 @@ describe('SIGTERM', () => {
     const base = `http://127.0.0.1:${port}`;
     await waitFor(`${base}/health/ready`);
 
-    const inFlight = [fetch(`${base}/test/slow?ms=1200`), fetch(`${base}/test/slow?ms=800`)];
-    await Bun.sleep(200);
+    const slow = [fetch(`${base}/test/slow?ms=2000`), fetch(`${base}/test/slow?ms=1500`)];
+    let finished = false;
+    void Promise.all(slow).then(() => (finished = true), () => (finished = true));
+    await inFlight(base, 2);
     const signalledAt = Date.now();
     child.kill('SIGTERM');
-    await Bun.sleep(150);
 
     // The listener is closed: a new connection is refused while old requests finish.
-    const refused = await fetch(`${base}/health/live`).then(
-      () => false,
-      () => true,
-    );
+    const refused = await refusesConnections(base);
     expect(refused).toBe(true);
+    expect(finished).toBe(false);
 
-    const responses = await Promise.all(inFlight);
+    const responses = await Promise.all(slow);
     expect(responses.map((response) => response.status)).toEqual([200, 200]);
     expect(await responses[0]!.json()).toEqual({ done: true });
 
     expect(await child.exited).toBe(0);
     expect(Date.now() - signalledAt).toBeLessThan(5000);
-  }, 30_000);
+  }, 120_000);
 
   test('a request longer than the grace period is cut off and the process still exits 0', async () => {
     const port = await freePort();
@@ -55,11 +69,11 @@ describe('SIGTERM', () => {
       (response) => response.status,
       () => 'cut',
     );
-    await Bun.sleep(200);
+    await inFlight(base, 1);
     const signalledAt = Date.now();
     child.kill('SIGTERM');
     expect(await child.exited).toBe(0);
     expect(Date.now() - signalledAt).toBeLessThan(4000);
     expect(await stuck).toBe('cut');
-  }, 30_000);
+  }, 120_000);
 });

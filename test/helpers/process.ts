@@ -32,8 +32,12 @@ export function spawnNimbus(args: string[], env: Record<string, string>): Subpro
   });
 }
 
-/** Polls a URL until it answers `status` or the deadline passes. */
-export async function waitFor(url: string, status = 200, timeoutMs = 20_000): Promise<void> {
+/**
+ * Polls a URL until it answers `status` or the deadline passes. A fresh process on the
+ * embedded database can take well over 20 s to be ready on a busy shared machine; the
+ * bound only decides how long a real failure takes to show.
+ */
+export async function waitFor(url: string, status = 200, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'no answer';
   while (Date.now() < deadline) {
