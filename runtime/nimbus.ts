@@ -19,6 +19,16 @@ export interface NimbusDefinition {
   plugins: readonly AnyNimbusPlugin[];
 }
 
+/**
+ * Production never routes a payment to a test double while a real processor is listed:
+ * a Stripe outage must not fail over to the simulator, which approves without moving
+ * money. Only NIMBUS_ALLOW_SIMULATOR=true keeps them (staging keeps them too).
+ */
+function liveProcessors(config: Config, processors: readonly ProcessorContract[]): readonly ProcessorContract[] {
+  if (config.env !== 'production' || config.allowSimulator) return processors;
+  return processors.filter((processor) => !processor.testOnly);
+}
+
 /** Typed identity: the composition root's single export. */
 export function defineNimbus<const D extends NimbusDefinition>(definition: D): D {
   return definition;
@@ -70,11 +80,12 @@ export function createNimbus(definition: NimbusDefinition, options: NimbusOption
   for (const warning of configWarnings(config)) logger.warn(warning);
   const metrics = options.metrics ?? createMetrics({ defaultMetrics: true });
   const database = options.database ?? createDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  assertProcessorsAllowed(config, definition.processors);
   // The registry exists before the app, so in-process callbacks go through a late-bound handle.
   let handle: ((request: Request) => Promise<Response>) | undefined;
   const registry = createRegistry({
     paymentMethods: definition.paymentMethods,
-    processors: definition.processors,
+    processors: liveProcessors(config, definition.processors),
     env,
     credentials: options.credentials,
     stateFor: databaseProcessorState(database),
@@ -84,7 +95,6 @@ export function createNimbus(definition: NimbusDefinition, options: NimbusOption
       await response.arrayBuffer().catch(() => undefined);
     },
   });
-  assertProcessorsAllowed(config, definition.processors);
   const events = createEventLog(definition.plugins.flatMap((plugin) => plugin.eventSinks ?? []));
   const services = new Map<AnyNimbusPlugin, unknown>();
   let draining = false;
