@@ -1,19 +1,28 @@
-import { createHash } from 'node:crypto';
-import { and, eq, lt } from 'drizzle-orm';
-import { schema, type Database } from '../../db';
+import { randomBytes } from 'node:crypto';
+import { and, eq, isNotNull, isNull, lt } from 'drizzle-orm';
+import { schema, type Database, type Tx } from '../../db';
 import { ApiError, parameterInvalid } from '../../runtime/errors';
+
+export { canonicalJson, requestFingerprint } from './sealing';
 
 /**
  * Idempotency keys (API.md "Idempotency"), stored in PostgreSQL so every replica sees
  * them. A request claims its (scope, key) with one INSERT ... ON CONFLICT DO NOTHING:
  * exactly one of any number of racing requests, on any replica, wins and executes; the
  * others get the stored response, 409 while it runs, or 422 for a different request.
+ *
+ * A claim has an owner token that fences every later write: when a crashed replica's
+ * lock runs out and a retry takes the key over, the first request's late writes change
+ * nothing. A request that creates an object which then reaches a processor binds the
+ * object's id to the key first (in the object's own transaction); from then on the key is
+ * never given back, and a retry resumes that object instead of creating a second one
+ * (whose new processor-side key would charge twice).
  */
 
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 /** How long a key answers replays; API.md promises at least 24 hours. */
 export const KEY_TTL_MS = 24 * 3600 * 1000;
-/** A claim older than this is a crashed replica's: the key frees up for a retry. */
+/** A claim not renewed for this long is a crashed replica's: a retry may take the key over. */
 export const DEFAULT_LOCK_MS = 120_000;
 
 const PRINTABLE_ASCII = /^[\x20-\x7e]{1,255}$/;
@@ -28,36 +37,22 @@ export function readIdempotencyKey(request: Request): string | undefined {
   return value;
 }
 
-/** JSON with sorted keys, so the same body in another key order is the same request. */
-export function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>)
-      .filter(([, item]) => item !== undefined)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonicalJson(item)}`).join(',')}}`;
-  }
-  return JSON.stringify(value ?? null);
-}
-
-export function requestFingerprint(method: string, path: string, body: unknown): string {
-  return createHash('sha256').update(`${method.toUpperCase()} ${path}\n${canonicalJson(body)}`).digest('hex');
-}
-
+/** A response as stored: `body` is sealed (see sealing.ts) before it is written. */
 export interface StoredResponse {
   status: number;
   body: string;
 }
 
-export type ClaimResult =
-  | { kind: 'claimed'; token: Claim }
-  | { kind: 'replay'; response: StoredResponse };
-
 export interface Claim {
   scope: string;
   key: string;
-  lockedUntil: Date;
+  /** Fences this request's writes: a takeover gives the key a new owner. */
+  owner: string;
+  /** The object an earlier request with this key bound before calling a processor: resume it. */
+  resumeId: string | null;
 }
+
+export type ClaimResult = { kind: 'claimed'; claim: Claim } | { kind: 'replay'; response: StoredResponse };
 
 export function keyReused(): ApiError {
   return new ApiError(422, 'idempotency_error', 'idempotency_key_reused', 'This Idempotency-Key was already used with a different request. Use a new key for a new request.');
@@ -75,19 +70,26 @@ export interface ClaimInput {
   tenantId?: string;
   method: string;
   path: string;
+  /** requestFingerprint(): keyed, never a plain hash of the body. */
   fingerprint: string;
   now?: Date;
   lockMs?: number;
 }
 
+const keys = schema.idempotencyKeys;
+const newOwner = () => randomBytes(12).toString('base64url');
+const mine = (claim: Pick<Claim, 'scope' | 'key' | 'owner'>) =>
+  and(eq(keys.scope, claim.scope), eq(keys.key, claim.key), eq(keys.owner, claim.owner), eq(keys.state, 'in_progress'));
+
 /** Claims the key for this request, or answers how it must be refused or replayed. */
 export async function claimKey(database: Database, input: ClaimInput): Promise<ClaimResult> {
   const now = input.now ?? new Date();
   const lockedUntil = new Date(now.getTime() + (input.lockMs ?? DEFAULT_LOCK_MS));
-  const t = schema.idempotencyKeys;
+  const owner = newOwner();
+  const thisKey = and(eq(keys.scope, input.scope), eq(keys.key, input.key));
   return database.system(async (tx) => {
     const [inserted] = await tx
-      .insert(t)
+      .insert(keys)
       .values({
         scope: input.scope,
         key: input.key,
@@ -96,58 +98,78 @@ export async function claimKey(database: Database, input: ClaimInput): Promise<C
         path: input.path,
         requestHash: input.fingerprint,
         state: 'in_progress',
+        owner,
         lockedUntil,
         createdAt: now,
         expiresAt: new Date(now.getTime() + KEY_TTL_MS),
       })
       .onConflictDoNothing()
-      .returning({ key: t.key });
-    const token = { scope: input.scope, key: input.key, lockedUntil };
-    if (inserted) return { kind: 'claimed', token };
-    const [existing] = await tx.select().from(t).where(and(eq(t.scope, input.scope), eq(t.key, input.key))).for('update');
+      .returning({ key: keys.key });
+    const fresh: ClaimResult = { kind: 'claimed', claim: { scope: input.scope, key: input.key, owner, resumeId: null } };
+    if (inserted) return fresh;
+    const [existing] = await tx.select().from(keys).where(thisKey).for('update');
     if (!existing) throw keyInUse(); // deleted by the purge between our two statements: let the client retry
     if (existing.expiresAt <= now) {
       // Past its 24 h and not purged yet: a brand-new key.
       await tx
-        .update(t)
-        .set({ method: input.method, path: input.path, requestHash: input.fingerprint, state: 'in_progress', responseStatus: null, responseBody: null, lockedUntil, createdAt: now, expiresAt: new Date(now.getTime() + KEY_TTL_MS) })
-        .where(and(eq(t.scope, input.scope), eq(t.key, input.key)));
-      return { kind: 'claimed', token };
+        .update(keys)
+        .set({ method: input.method, path: input.path, requestHash: input.fingerprint, state: 'in_progress', responseStatus: null, responseBody: null, resourceId: null, owner, lockedUntil, createdAt: now, expiresAt: new Date(now.getTime() + KEY_TTL_MS) })
+        .where(thisKey);
+      return fresh;
     }
     if (existing.requestHash !== input.fingerprint) throw keyReused();
     if (existing.state === 'completed' && existing.responseStatus !== null && existing.responseBody !== null) {
       return { kind: 'replay', response: { status: existing.responseStatus, body: existing.responseBody } };
     }
     if (existing.lockedUntil > now) throw keyInUse();
-    // The first request's replica died mid-way: this retry takes the claim over.
-    await tx.update(t).set({ lockedUntil }).where(and(eq(t.scope, input.scope), eq(t.key, input.key)));
-    return { kind: 'claimed', token };
+    // The first request's replica died, or it ended in a 5xx after binding an object: take over.
+    await tx.update(keys).set({ owner, lockedUntil }).where(thisKey);
+    return { kind: 'claimed', claim: { scope: input.scope, key: input.key, owner, resumeId: existing.resourceId ?? null } };
   });
 }
 
-/** Stores the final response of a claimed request, byte for byte. */
-export async function completeKey(database: Database, claim: Claim, response: StoredResponse): Promise<void> {
-  const t = schema.idempotencyKeys;
-  await database.system((tx) =>
-    tx
-      .update(t)
-      .set({ state: 'completed', responseStatus: response.status, responseBody: response.body })
-      .where(and(eq(t.scope, claim.scope), eq(t.key, claim.key), eq(t.state, 'in_progress'), eq(t.lockedUntil, claim.lockedUntil))),
-  );
+/**
+ * Binds the object this request is creating to its claim, in the object's own transaction
+ * (so the binding exists exactly when the object does). False when the claim was taken
+ * over meanwhile: the caller must roll back rather than create a second object.
+ */
+export async function bindKey(tx: Tx, claim: Claim, resourceId: string): Promise<boolean> {
+  const rows = await tx.update(keys).set({ resourceId }).where(mine(claim)).returning({ key: keys.key });
+  return rows.length === 1;
 }
 
-/** Gives a key back (the request could not run to an answer worth replaying, e.g. a 503). */
-export async function releaseKey(database: Database, claim: Claim): Promise<void> {
-  const t = schema.idempotencyKeys;
-  await database.system((tx) =>
-    tx.delete(t).where(and(eq(t.scope, claim.scope), eq(t.key, claim.key), eq(t.state, 'in_progress'), eq(t.lockedUntil, claim.lockedUntil))),
+/** Stores the final response (body already sealed) in the caller's transaction; false if the claim was lost. */
+export async function completeKey(tx: Tx, claim: Claim, response: StoredResponse): Promise<boolean> {
+  const rows = await tx
+    .update(keys)
+    .set({ state: 'completed', responseStatus: response.status, responseBody: response.body })
+    .where(mine(claim))
+    .returning({ key: keys.key });
+  return rows.length === 1;
+}
+
+/** Renews a running claim's lock (the heartbeat of a long request); false once it is no longer ours. */
+export async function extendKey(database: Database, claim: Claim, lockMs: number, now: Date = new Date()): Promise<boolean> {
+  const rows = await database.system((tx) =>
+    tx.update(keys).set({ lockedUntil: new Date(now.getTime() + lockMs) }).where(mine(claim)).returning({ key: keys.key }),
   );
+  return rows.length === 1;
+}
+
+/**
+ * After a 5xx. A key with nothing bound is given back: the request may run again. A key
+ * bound to an object is never given back (a processor may have been called for it); its
+ * lock ends now, so a retry takes it over at once and resumes that object.
+ */
+export async function releaseKey(database: Database, claim: Claim, now: Date = new Date()): Promise<void> {
+  await database.system(async (tx) => {
+    await tx.delete(keys).where(and(mine(claim), isNull(keys.resourceId)));
+    await tx.update(keys).set({ lockedUntil: now }).where(and(mine(claim), isNotNull(keys.resourceId)));
+  });
 }
 
 /** Deletes keys past their expiry; returns how many. Run by the payments worker. */
 export async function purgeExpiredKeys(database: Database, now: Date = new Date()): Promise<number> {
-  const t = schema.idempotencyKeys;
-  const deleted = await database.system((tx) => tx.delete(t).where(lt(t.expiresAt, now)).returning({ key: t.key }));
+  const deleted = await database.system((tx) => tx.delete(keys).where(lt(keys.expiresAt, now)).returning({ key: keys.key }));
   return deleted.length;
 }
-

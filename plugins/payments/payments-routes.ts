@@ -3,7 +3,9 @@ import { ApiError, parameterInvalid, parameterUnknown } from '../../runtime/erro
 import { requestState } from '../../runtime/http';
 import { listResponse } from '../../runtime/pagination';
 import { paymentResource, type AuthorizationOutcome } from './service';
+import { processorUnavailable } from './service/authorization';
 import { authGuard, tenantOf } from '../auth';
+import { idempotencyOf } from '../idempotency';
 import type { PaymentsPluginDeps } from './index';
 import {
   CancelPaymentBody,
@@ -48,7 +50,7 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
     .post(
       '/v1/payments',
       async ({ body, request, set }) => {
-        const outcome: AuthorizationOutcome = await payments.create(tenantOf(request), body);
+        const outcome: AuthorizationOutcome = await payments.create(tenantOf(request), body, idempotencyOf(request));
         audit(request, 'payment.create', outcome.row.id);
         set.status = 201;
         return paymentResource(outcome.row);
@@ -56,7 +58,7 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
       {
         scopes: ['payments:write'],
         body: CreatePaymentBody,
-        response: { 201: Payment, ...errorResponses(400, 401, 403, 409, 422, 503) },
+        response: { 201: Payment, ...errorResponses(400, 401, 403, 409, 413, 422, 503) },
         detail: {
           tags: TAGS,
           summary: 'Create a payment',
@@ -64,7 +66,11 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
           description:
             'Creates a payment and, unless `confirm` is false, sends it to a processor at once. Cards resolve synchronously: ' +
             'a declined card is not an error here, the payment is returned with 201, `status: failed` and a `failure` object. ' +
-            'Bank transfers return `processing` and settle later. Send an `Idempotency-Key` header to retry safely.',
+            'Bank transfers return `processing` and settle later. When no processor can be asked at all (every processor is ' +
+            'unreachable behind its circuit breaker), nothing is charged and the payment is returned with 201, `status: failed` ' +
+            'and `failure.code: processor_unavailable`; create a new payment to try again. Send an `Idempotency-Key` header to ' +
+            'retry safely: a retry after a 5xx or a lost answer returns the payment the first request created (asking the ' +
+            'processor where it stands when its outcome is unknown) and never charges twice.',
         },
       },
     )
@@ -84,7 +90,7 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
     .get('/v1/payments/:id', async ({ params, request }) => paymentResource(await payments.retrieve(tenantOf(request), params.id)), {
       scopes: [...READ],
       params: IdParams,
-      response: { 200: Payment, ...errorResponses(401, 403, 404) },
+      response: { 200: Payment, ...errorResponses(400, 401, 403, 404) },
       detail: { tags: TAGS, summary: 'Retrieve a payment', operationId: 'getPayment' },
     })
     .post(
@@ -93,20 +99,29 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
         assertNoBodyFields(body);
         const outcome = await payments.confirm(tenantOf(request), params.id);
         audit(request, 'payment.confirm', params.id);
-        if (outcome.kind === 'failed') throw cardError(outcome.failure);
-        return paymentResource(outcome.row);
+        switch (outcome.kind) {
+          case 'committed':
+            return paymentResource(outcome.row);
+          case 'failed':
+            throw cardError(outcome.failure);
+          case 'unavailable':
+            throw processorUnavailable({ retryable: false });
+        }
       },
       {
         scopes: ['payments:write'],
         params: IdParams,
-        response: { 200: Payment, ...errorResponses(400, 401, 402, 403, 404, 409, 422, 503) },
+        response: { 200: Payment, ...errorResponses(400, 401, 402, 403, 404, 409, 413, 422, 503) },
         detail: {
           tags: TAGS,
           summary: 'Confirm a payment',
           operationId: 'confirmPayment',
           description:
             'Only from `requires_confirmation`. A declined card answers 402 `card_error` (`card_declined` with a `decline_code`, ' +
-            '`expired_card`, `incorrect_cvc`, or `processing_error`), and the payment becomes `failed`, as Stripe does.',
+            '`expired_card`, `incorrect_cvc`, or `processing_error`), and the payment becomes `failed`, as Stripe does. When no ' +
+            'processor can be asked at all (every processor unreachable behind its circuit breaker), the payment becomes `failed` ' +
+            'with `failure.code: processor_unavailable`, nothing is charged, and the answer is 503 `api_error` ' +
+            '`processor_unavailable`; the payment method details kept for the confirmation are gone either way.',
         },
       },
     )
@@ -121,12 +136,17 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
         scopes: ['payments:write'],
         params: IdParams,
         body: CapturePaymentBody,
-        response: { 200: Payment, ...errorResponses(400, 401, 403, 404, 409, 422, 503) },
+        response: { 200: Payment, ...errorResponses(400, 401, 403, 404, 409, 413, 422, 503) },
         detail: {
           tags: TAGS,
           summary: 'Capture an authorized payment',
           operationId: 'capturePayment',
-          description: 'Only from `requires_capture`, once. `amount_to_capture` defaults to `amount_capturable`; the rest of the authorization is released.',
+          description:
+            'Only from `requires_capture`, once. `amount_to_capture` defaults to `amount_capturable`; the rest of the authorization is released. ' +
+            '`amount_received` is what the processor confirms it captured (a different amount than asked is recorded as confirmed, and ' +
+            'logged and counted as a discrepancy). If the processor\'s answer is lost, the payment stays `requires_capture` with the ' +
+            'capture pending (a second capture or a cancel meanwhile is 409) and reconciliation finishes it. If the processor refused ' +
+            'the request or could not be reached, the answer is 503 `api_error` `processor_unavailable` and nothing changed.',
         },
       },
     )
@@ -141,12 +161,17 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
         scopes: ['payments:write'],
         params: IdParams,
         body: CancelPaymentBody,
-        response: { 200: Payment, ...errorResponses(400, 401, 403, 404, 409, 422, 503) },
+        response: { 200: Payment, ...errorResponses(400, 401, 403, 404, 409, 413, 422, 503) },
         detail: {
           tags: TAGS,
           summary: 'Cancel a payment',
           operationId: 'cancelPayment',
-          description: 'From `requires_confirmation` or `requires_capture` (releases the authorization).',
+          description:
+            'From `requires_confirmation` or `requires_capture` (releases the authorization). The payment becomes `canceled` only ' +
+            'once the processor has released the hold. If the processor\'s answer is lost, the answer is 200 with the payment still ' +
+            '`requires_capture` and the cancel pending (a second cancel or a capture meanwhile is 409); reconciliation finishes it ' +
+            'and `payment.canceled` follows. If the processor errs or cannot be reached, the answer is 503 `api_error` ' +
+            '`processor_unavailable` and nothing changed.',
         },
       },
     );

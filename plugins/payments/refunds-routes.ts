@@ -3,6 +3,7 @@ import { requestState } from '../../runtime/http';
 import { listResponse } from '../../runtime/pagination';
 import { refundResource } from './service';
 import { authGuard, tenantOf } from '../auth';
+import { idempotencyOf } from '../idempotency';
 import type { PaymentsPluginDeps } from './index';
 import { CreateRefundBody, errorResponses, IdParams, ListOf, ListRefundsQuery, Refund } from './model';
 
@@ -16,7 +17,7 @@ export function refundRoutes(deps: PaymentsPluginDeps) {
     .post(
       '/v1/refunds',
       async ({ body, request, set }) => {
-        const refund = await refunds.create(tenantOf(request), body);
+        const refund = await refunds.create(tenantOf(request), body, idempotencyOf(request));
         requestState(request).audit = { action: 'refund.create', resourceId: refund.id };
         set.status = 201;
         return refundResource(refund);
@@ -24,7 +25,7 @@ export function refundRoutes(deps: PaymentsPluginDeps) {
       {
         scopes: ['payments:write'],
         body: CreateRefundBody,
-        response: { 201: Refund, ...errorResponses(400, 401, 403, 404, 409, 422) },
+        response: { 201: Refund, ...errorResponses(400, 401, 403, 404, 409, 413, 422, 503) },
         detail: {
           tags: TAGS,
           summary: 'Refund a payment, fully or partly',
@@ -32,7 +33,8 @@ export function refundRoutes(deps: PaymentsPluginDeps) {
           description:
             'The payment must be `succeeded`. `amount` defaults to what remains: `amount_received` minus pending and succeeded refunds. ' +
             'More than that is 409 `refund_exceeds_captured`, also under concurrent requests. The answer shows the refund as the processor left it ' +
-            '(`succeeded` at once for cards, `pending` for bank transfers until they settle).',
+            '(`succeeded` at once for cards, `pending` for bank transfers until they settle). Send an `Idempotency-Key` header to ' +
+            'retry safely: a retry after a 5xx or a lost answer returns the refund the first request created and never refunds twice.',
         },
       },
     )
@@ -52,7 +54,7 @@ export function refundRoutes(deps: PaymentsPluginDeps) {
     .get('/v1/refunds/:id', async ({ params, request }) => refundResource(await refunds.retrieve(tenantOf(request), params.id)), {
       scopes: ['payments:read', 'payments:write'],
       params: IdParams,
-      response: { 200: Refund, ...errorResponses(401, 403, 404) },
+      response: { 200: Refund, ...errorResponses(400, 401, 403, 404) },
       detail: { tags: TAGS, summary: 'Retrieve a refund', operationId: 'getRefund' },
     });
 }

@@ -3,7 +3,9 @@ import { Type } from '@sinclair/typebox';
 import { and, eq } from 'drizzle-orm';
 import { schema } from '../../db';
 import { authGuard, tenantOf } from '../../plugins/auth';
+import { idempotencySecrets } from '../../plugins/idempotency/sealing';
 import { claimKey, purgeExpiredKeys, requestFingerprint } from '../../plugins/idempotency/store';
+import { fingerprintKeyFor } from '../../plugins/payments/service/vault';
 import { createApp, createTestApp, type TestApp } from '../helpers/app';
 import { createTenant, platformToken, type TestTenant } from '../helpers/auth';
 import { call, card, CARDS, paymentBody } from '../helpers/payments';
@@ -170,7 +172,8 @@ describe('expiry and crashed claims', () => {
 
   test('an in-progress claim past its lock is taken over by a retry', async () => {
     const body = paymentBody(card(CARDS.visa));
-    const fingerprint = requestFingerprint('POST', '/v1/payments', body);
+    const serverKey = idempotencySecrets(await fingerprintKeyFor(t.database, t.config)).fingerprint;
+    const fingerprint = requestFingerprint(serverKey, 'POST', '/v1/payments', body);
     // A replica claimed the key and died: its lock ran out a moment ago.
     await claimKey(t.database, { scope: acme.tenantId, key: 'crashed-1', tenantId: acme.tenantId, method: 'POST', path: '/v1/payments', fingerprint, lockMs: -1 });
     const retry = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('crashed-1'));

@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { schema, type Tx } from '../../../db';
 import type { PaymentMethodInput as PaymentMethodRequest } from '../../../runtime/registry/index.ts';
 import type { PaymentFailure } from '../model';
@@ -11,23 +11,42 @@ import type { PaymentRow } from './resource';
 /**
  * Confirming a payment: the processor call happens between two short transactions.
  * Before the call the payment is `processing` (claimed, so no second confirm or cancel
- * can start) and names the processor being asked; after it, the outcome is committed
- * with its event. A crash in between leaves it `processing` with next_sync_at set, and
- * reconciliation asks the processor with the same idempotency key.
+ * can start), names the processor being asked and records that attempt as in flight,
+ * and holds no method details any more; after it, the outcome is committed with its
+ * event (and the request's idempotency record). A crash in between leaves it
+ * `processing` with next_sync_at set, and reconciliation (or a retry with the same
+ * Idempotency-Key) asks that processor with the same idempotency key.
  */
 
-/** How a confirmation ended, for the route to choose between 200/201 and 402. */
+/** How a confirmation ended, for the route to choose its answer. */
 export type AuthorizationOutcome =
   | { kind: 'committed'; row: PaymentRow }
   /** The card was refused (decline, expired, CVC) or the processor failed: the payment is `failed`. */
-  | { kind: 'failed'; row: PaymentRow; failure: PaymentFailure };
+  | { kind: 'failed'; row: PaymentRow; failure: PaymentFailure }
+  /** No processor could be asked (every circuit open): the payment is `failed` with `processor_unavailable`. */
+  | { kind: 'unavailable'; row: PaymentRow };
 
-type Attempt = { processor: string; outcome: string; at: string; retryable?: boolean };
+export type Attempt = { processor: string; outcome: string; at: string; retryable?: boolean };
 
-export function processorUnavailable(): ApiError {
-  return new ApiError(503, 'api_error', 'processor_unavailable', 'No payment processor is available right now. Retry later.', {
-    headers: { 'Retry-After': '5' },
-  });
+/** The outcome of an attempt stored before its call: if it stays, nobody knows whether the call arrived. */
+export const IN_FLIGHT = 'in_flight';
+
+export function inFlightAttempt(ctx: Pick<PaymentsContext, 'now'>, processorId: string): Attempt {
+  return { processor: processorId, outcome: IN_FLIGHT, at: ctx.now().toISOString() };
+}
+
+/** Runs in the transaction that commits the outcome, e.g. to store the request's idempotent answer with it. */
+export type OnCommit = (tx: Tx, row: PaymentRow) => Promise<void>;
+
+export function processorUnavailable(options: { retryable?: boolean } = {}): ApiError {
+  const retryable = options.retryable ?? true;
+  return new ApiError(
+    503,
+    'api_error',
+    'processor_unavailable',
+    retryable ? 'No payment processor is available right now. Retry later.' : 'No payment processor was available: the payment failed and nothing was charged.',
+    retryable ? { headers: { 'Retry-After': '5' } } : {},
+  );
 }
 
 function failureOf(result: Extract<AuthorizeResult, { status: 'declined' }>): PaymentFailure {
@@ -41,27 +60,50 @@ const PROCESSING_ERROR: PaymentFailure = {
   message: 'An error occurred while processing the payment. Try again later.',
 };
 
+export const PROCESSOR_UNAVAILABLE: PaymentFailure = {
+  code: 'processor_unavailable',
+  message: 'No payment processor was available to take the payment. Nothing was charged; create a new payment to try again.',
+};
+
+type CommitTx = (fn: (tx: Tx) => Promise<PaymentRow | undefined>) => Promise<PaymentRow>;
+
+/**
+ * Asks the candidates in order. `claimed` is `processing`, names candidates[0] and ends
+ * with that processor's in-flight attempt (written by the claim's transaction).
+ */
 export async function runAuthorization(
   ctx: PaymentsContext,
   claimed: PaymentRow,
   method: PaymentMethodRequest,
   candidates: RegisteredProcessor[],
+  onCommit?: OnCommit,
 ): Promise<AuthorizationOutcome> {
   const { database, store, caller } = ctx;
   const { id, tenantId } = claimed;
   const attempts: Attempt[] = [...(claimed.processorAttempts as Attempt[])];
-  const processingOnly = eq(schema.payments.status, 'processing');
   let sawError = false;
 
   // Lost a race (a callback or reconciliation settled it first)? Answer what is stored.
-  const commitTx: CommitTx = (fn) => database.tenant(tenantId, async (tx) => (await fn(tx)) ?? (await store.findPayment(tx, id))!);
+  const commitTx: CommitTx = (fn) =>
+    database.tenant(tenantId, async (tx) => {
+      const row = (await fn(tx)) ?? (await store.findPayment(tx, id))!;
+      await onCommit?.(tx, row);
+      return row;
+    });
 
-  for (const processor of candidates) {
-    attempts.push({ processor: processor.id, outcome: 'pending', at: ctx.now().toISOString() });
-    // Persist the attempt before the call: support (and reconciliation) see who was asked.
-    await database.tenant(tenantId, (tx) =>
-      store.patchPayment(tx, id, { processor: processor.id, processorAttempts: attempts, nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) }, processingOnly),
-    );
+  for (const [index, processor] of candidates.entries()) {
+    if (index > 0) {
+      attempts.push(inFlightAttempt(ctx, processor.id));
+      // Failing over: store who is asked before the call, so a crash leaves reconciliation asking the right one.
+      await database.tenant(tenantId, (tx) =>
+        store.patchPayment(
+          tx,
+          id,
+          { processor: processor.id, processorAttempts: attempts, nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) },
+          eq(schema.payments.status, 'processing'),
+        ),
+      );
+    }
     const outcome = await caller.call(processor, 'authorize', {
       idempotencyKey: processorKeys.authorize(id),
       amount: claimed.amount,
@@ -93,33 +135,32 @@ export async function runAuthorization(
           sawError = true;
           continue;
         }
-        return failWithProcessingError(ctx, claimed, attempts, commitTx);
+        return failWith(ctx, claimed, attempts, commitTx, PROCESSING_ERROR);
     }
   }
-  if (sawError) return failWithProcessingError(ctx, claimed, attempts, commitTx);
-  // Every processor's circuit is open: nothing was sent anywhere. Give the claim back.
-  await database.tenant(tenantId, (tx) =>
-    store.patchPayment(
-      tx,
-      id,
-      { status: 'requires_confirmation', processor: claimed.processor, processorAttempts: attempts, nextSyncAt: null, methodVault: claimed.methodVault },
-      and(processingOnly, eq(schema.payments.processingAnnounced, false)),
-    ),
-  );
-  throw processorUnavailable();
+  // Every candidate refused or was skipped: nothing was charged anywhere. `processing` may
+  // only end in requires_capture, succeeded or failed, so the payment fails (its method
+  // details are gone, by design: they never outlive the call they were kept for).
+  return failWith(ctx, claimed, attempts, commitTx, sawError ? PROCESSING_ERROR : PROCESSOR_UNAVAILABLE);
 }
 
-type CommitTx = (fn: (tx: Tx) => Promise<PaymentRow | undefined>) => Promise<PaymentRow>;
-
-async function failWithProcessingError(ctx: PaymentsContext, claimed: PaymentRow, attempts: Attempt[], commitTx: CommitTx): Promise<AuthorizationOutcome> {
+async function failWith(
+  ctx: PaymentsContext,
+  claimed: PaymentRow,
+  attempts: Attempt[],
+  commitTx: CommitTx,
+  failure: PaymentFailure,
+): Promise<AuthorizationOutcome> {
   const row = await commitTx((tx) =>
     ctx.store.transition(tx, claimed.id, {
       to: 'failed',
       from: ['processing'],
-      set: { failure: PROCESSING_ERROR, processorAttempts: attempts, nextSyncAt: null, methodVault: null },
+      set: { failure, processorAttempts: attempts, nextSyncAt: null, methodVault: null },
     }),
   );
-  return row.status === 'failed' ? { kind: 'failed', row, failure: (row.failure as PaymentFailure) ?? PROCESSING_ERROR } : { kind: 'committed', row };
+  if (row.status !== 'failed') return { kind: 'committed', row };
+  const stored = (row.failure as PaymentFailure | null) ?? failure;
+  return stored.code === PROCESSOR_UNAVAILABLE.code ? { kind: 'unavailable', row } : { kind: 'failed', row, failure: stored };
 }
 
 async function commitResult(

@@ -1,7 +1,9 @@
 import { and, eq, isNull } from 'drizzle-orm';
+import { Counter } from 'prom-client';
 import { schema } from '../../../db';
 import type { CancellationReason } from '../model';
 import { ApiError, parameterInvalid, resourceMissing, unexpectedState } from '../../../runtime/errors';
+import type { Metrics } from '../../../runtime/metrics';
 import { processorUnavailable } from './authorization';
 import { processorKeys, type PaymentsContext } from './context';
 import { wrongState } from './payments';
@@ -11,26 +13,53 @@ import type { PaymentRow } from './resource';
  * Capture and cancel of an authorization. API.md allows no intermediate status between
  * requires_capture and succeeded/canceled, so the claim is `pending_action` instead: set
  * under a row lock before the processor call, cleared by the commit. A second capture or
- * cancel meanwhile is a 409; an unknown outcome leaves the claim for reconciliation.
+ * cancel meanwhile is a 409. Nothing is committed that the processor did not confirm:
+ * an unknown outcome keeps the claim for reconciliation, and a call that certainly did
+ * not happen (refused, or kept back by an open circuit) gives the claim back and answers
+ * 503 `processor_unavailable` (409 when the processor refused the operation itself).
  */
 
 export type CancelReason = CancellationReason | 'automatic';
+
+/** Who sends: a request answers the client (and gives up a claim it cannot finish); reconciliation keeps trying. */
+export type Origin = 'request' | 'reconciliation';
 
 function processorRefused(message: string): ApiError {
   return unexpectedState('payment_unexpected_state', `The processor refused: ${message}`);
 }
 
+const MISMATCH_METRIC = 'nimbus_capture_amount_mismatch_total';
+
+/** Captures whose confirmed amount differs from the amount asked, by processor (the payments plugin's own metric). */
+function mismatchCounter(metrics: Metrics): Counter<'processor'> {
+  const existing = metrics.registry.getSingleMetric(MISMATCH_METRIC);
+  if (existing) return existing as Counter<'processor'>;
+  return new Counter({
+    name: MISMATCH_METRIC,
+    help: 'Captures the processor confirmed for another amount than was asked; the payment records what the processor captured.',
+    labelNames: ['processor'] as const,
+    registers: [metrics.registry],
+  });
+}
+
 export function createCaptureCancel(ctx: PaymentsContext) {
   const { database, store } = ctx;
   const pending = (action: 'capture' | 'cancel') => eq(schema.payments.pendingAction, action);
+  const mismatches = mismatchCounter(ctx.metrics);
+  const current = async (row: PaymentRow) => (await database.tenant(row.tenantId, (tx) => store.findPayment(tx, row.id))) ?? row;
 
   async function releaseClaim(row: PaymentRow, action: 'capture' | 'cancel'): Promise<void> {
     await database.tenant(row.tenantId, (tx) =>
-      store.patchPayment(tx, row.id, { pendingAction: null, pendingAmount: null, nextSyncAt: null }, pending(action)),
+      store.patchPayment(
+        tx,
+        row.id,
+        { pendingAction: null, pendingAmount: null, nextSyncAt: null, ...(action === 'cancel' ? { cancellationReason: null } : {}) },
+        pending(action),
+      ),
     );
   }
 
-  /** Commits a capture the processor confirmed (also used by reconciliation). */
+  /** Commits a capture the processor confirmed, for the amount it confirmed (also used by reconciliation). */
   function commitCapture(row: PaymentRow, amountCaptured: number): Promise<PaymentRow | undefined> {
     return database.tenant(row.tenantId, (tx) =>
       store.transition(tx, row.id, {
@@ -42,34 +71,54 @@ export function createCaptureCancel(ctx: PaymentsContext) {
     );
   }
 
-  /** Asks the processor to capture what the claim names; commits unless the outcome is unknown. */
-  async function sendCapture(row: PaymentRow): Promise<PaymentRow> {
-    const amount = row.pendingAmount ?? row.amountCapturable;
+  /**
+   * The processor's word on what moved is the truth: a capture confirmed for another
+   * amount than asked is recorded as confirmed (never as asked), and reported loudly,
+   * since it means a connector or the processor disagrees with us.
+   */
+  function checkCaptured(row: PaymentRow, asked: number, captured: number): void {
+    if (captured === asked) return;
+    mismatches.inc({ processor: row.processor ?? 'none' });
+    ctx.logger.error(
+      { payment_id: row.id, processor: row.processor, amount_asked: asked, amount_captured: captured },
+      'processor captured another amount than asked; recording what it captured',
+    );
+  }
+
+  /** Asks the processor to capture what the claim names; commits only what it confirms. */
+  async function sendCapture(row: PaymentRow, origin: Origin = 'request'): Promise<PaymentRow> {
+    const asked = row.pendingAmount ?? row.amountCapturable;
     const processor = row.processor ? ctx.registry.processor(row.processor) : undefined;
     if (!processor || !row.processorReference) throw new Error(`payment ${row.id} has no processor reference to capture`);
     const outcome = await ctx.caller.call(processor, 'capture', {
       idempotencyKey: processorKeys.capture(row.id),
       reference: row.processorReference,
-      amount,
+      amount: asked,
       currency: row.currency,
     });
     switch (outcome.kind) {
       case 'result':
         if (outcome.value.status === 'failed') {
           await releaseClaim(row, 'capture');
-          throw processorRefused(outcome.value.message);
+          if (origin === 'request') throw processorRefused(outcome.value.message);
+          return current(row);
         }
-        return (await commitCapture(row, outcome.value.amountCaptured)) ?? row;
+        checkCaptured(row, asked, outcome.value.amountCaptured);
+        return (await commitCapture(row, outcome.value.amountCaptured)) ?? current(row);
       case 'unknown':
+        // Kept back by the breaker: nothing was sent. A request gives up; reconciliation asks again later.
         if (outcome.reason === 'circuit_open') {
+          if (origin === 'reconciliation') return row;
           await releaseClaim(row, 'capture');
           throw processorUnavailable();
         }
         // Maybe captured: the claim stays, reconciliation finds out.
         return row;
       case 'error':
+        // Refused before anything happened: the authorization can be captured (or canceled) again.
         await releaseClaim(row, 'capture');
-        throw processorUnavailable();
+        if (origin === 'request') throw processorUnavailable();
+        return current(row);
     }
   }
 
@@ -102,24 +151,40 @@ export function createCaptureCancel(ctx: PaymentsContext) {
   }
 
   /**
-   * Releases an authorization at the processor, then commits `canceled`. Only an explicit
-   * refusal keeps the payment: an unanswered cancel still ends canceled, since a hold
-   * nobody captures lapses by itself and no money moves.
+   * Releases an authorization at the processor, then commits `canceled`, and only then:
+   * a hold the processor has not confirmed released may still be captured, so the
+   * payment never says `canceled` before the processor does. Unknown outcome (timeout):
+   * the payment stays requires_capture with the cancel pending, and reconciliation
+   * finishes it. Certainly not sent (error, open circuit): a request gives the claim back
+   * and answers 503; reconciliation keeps the claim and asks again with backoff.
    */
-  async function sendCancel(row: PaymentRow, reason: CancelReason | null): Promise<PaymentRow> {
+  async function sendCancel(row: PaymentRow, reason: CancelReason | null, origin: Origin = 'request'): Promise<PaymentRow> {
     const processor = row.processor ? ctx.registry.processor(row.processor) : undefined;
-    if (processor && row.processorReference) {
-      const outcome = await ctx.caller.call(processor, 'cancel', {
-        idempotencyKey: processorKeys.cancel(row.id),
-        reference: row.processorReference,
-        ...(reason ? { reason } : {}),
-      });
-      if (outcome.kind === 'result' && outcome.value.status === 'failed') {
+    // No reference: nothing was ever held at a processor, so there is nothing to release.
+    if (!processor || !row.processorReference) return (await commitCancel(row, reason)) ?? current(row);
+    const outcome = await ctx.caller.call(processor, 'cancel', {
+      idempotencyKey: processorKeys.cancel(row.id),
+      reference: row.processorReference,
+      ...(reason ? { reason } : {}),
+    });
+    switch (outcome.kind) {
+      case 'result':
+        if (outcome.value.status === 'canceled') return (await commitCancel(row, reason)) ?? current(row);
+        // Refused (e.g. already captured): the claim goes; reconciliation or a callback tells what happened.
         await releaseClaim(row, 'cancel');
-        throw processorRefused(outcome.value.message);
-      }
+        if (origin === 'request') throw processorRefused(outcome.value.message);
+        return current(row);
+      case 'unknown':
+        if (outcome.reason === 'circuit_open' && origin === 'request') {
+          await releaseClaim(row, 'cancel');
+          throw processorUnavailable();
+        }
+        return row;
+      case 'error':
+        if (origin === 'reconciliation') return row;
+        await releaseClaim(row, 'cancel');
+        throw processorUnavailable();
     }
-    return (await commitCancel(row, reason)) ?? (await database.tenant(row.tenantId, (tx) => store.findPayment(tx, row.id)))!;
   }
 
   /** Claims an authorization for cancel under a row lock; undefined if it is no longer one. */

@@ -4,7 +4,9 @@ import type { Config } from '../../../runtime/config';
 import type { EventLog } from '../../../runtime/events';
 import type { Logger } from '../../../runtime/logger';
 import type { Metrics } from '../../../runtime/metrics';
+import type { Env } from '../../../runtime/plugin';
 import type { ProcessorDirectory } from './routing';
+import { paymentsSettings, type PaymentsSettings } from './settings';
 import { createPaymentStore, type PaymentStore } from './store';
 import { fingerprintKeyFor } from './vault';
 
@@ -19,6 +21,8 @@ export interface PaymentsDeps {
   events: EventLog;
   /** One caller per process, so circuit breakers see every call; created when absent. */
   caller?: ProcessorCaller;
+  /** Where the plugin's own variables are read (settings.ts); none set means the defaults. */
+  env?: Env;
   now?: () => Date;
 }
 
@@ -26,6 +30,7 @@ export interface PaymentsContext {
   database: Database;
   registry: ProcessorDirectory;
   config: PaymentsDeps['config'];
+  settings: PaymentsSettings;
   metrics: Metrics;
   logger: Logger;
   caller: ProcessorCaller;
@@ -42,6 +47,7 @@ export function createPaymentsContext(deps: PaymentsDeps): PaymentsContext {
     database: deps.database,
     registry: deps.registry,
     config: deps.config,
+    settings: paymentsSettings(deps.env),
     metrics: deps.metrics,
     logger: deps.logger,
     caller: deps.caller ?? createProcessorCaller({ metrics: deps.metrics, logger: deps.logger }),

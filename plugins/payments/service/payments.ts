@@ -5,10 +5,12 @@ import { PAYMENT_STATUSES, type CreatePaymentBody, type Metadata, type PaymentSt
 import { invalidRequest, parameterInvalid, resourceMissing, unexpectedState } from '../../../runtime/errors';
 import { randomId } from '../../../runtime/ids';
 import { listPage, parseListQuery } from '../../../runtime/pagination';
-import { runAuthorization, type AuthorizationOutcome } from './authorization';
+import type { IdempotentRequest } from '../../idempotency';
+import { inFlightAttempt, runAuthorization, type Attempt, type AuthorizationOutcome, type OnCommit } from './authorization';
 import type { PaymentsContext } from './context';
 import { isSupportedCurrency, SUPPORTED_CURRENCIES } from './currencies';
-import type { PaymentRow } from './resource';
+import { paymentResource, type PaymentRow } from './resource';
+import { resumePayment } from './resume';
 import { candidatesFor } from './routing';
 import { tenantRoutingRules } from './routing-rules';
 import { openMethod, sealMethod } from './vault';
@@ -28,6 +30,11 @@ export function wrongState(row: Pick<PaymentRow, 'id' | 'status'>, action: strin
   );
 }
 
+/** The answer to POST /v1/payments, stored as the idempotent response in the transaction of the outcome. */
+function createdResponse(row: PaymentRow): { status: number; body: string } {
+  return { status: 201, body: JSON.stringify(paymentResource(row)) };
+}
+
 export function createPaymentOperations(ctx: PaymentsContext) {
   const { database, store } = ctx;
 
@@ -39,10 +46,14 @@ export function createPaymentOperations(ctx: PaymentsContext) {
 
   /**
    * POST /v1/payments. Everything that can be refused with a 400 is checked before the
-   * first write (currency, method details, the forced processor). With `confirm` (the
-   * default) the payment is created and claimed in one transaction, then authorized.
+   * first write (currency, method details, the forced processor). Then two transactions,
+   * with the processor call between them: the first binds the request's Idempotency-Key
+   * to the new payment id (hence to its processor-side key) and inserts the payment with
+   * its `payment.created` event, already `processing` and naming the processor about to
+   * be asked; the second commits the outcome, its event and the idempotent answer. A
+   * retry whose key is bound resumes that payment instead of creating another.
    */
-  async function create(tenantId: string, body: CreatePaymentBody): Promise<AuthorizationOutcome> {
+  async function create(tenantId: string, body: CreatePaymentBody, idempotency?: IdempotentRequest): Promise<AuthorizationOutcome> {
     if (!isSupportedCurrency(body.currency)) {
       throw invalidRequest('currency_unsupported', `Unsupported currency. Use one of ${SUPPORTED_CURRENCIES.join(', ')} (uppercase).`, 'currency');
     }
@@ -51,33 +62,48 @@ export function createPaymentOperations(ctx: PaymentsContext) {
     ctx.registry.validatePaymentMethod(method, { currency: body.currency, now: ctx.now() });
     const rules = await database.tenant(tenantId, (tx) => tenantRoutingRules(tx, tenantId));
     const candidates = candidatesFor(ctx.registry, { method: method.type, currency: body.currency, forced: body.processor, rules });
+    const answer: OnCommit | undefined = idempotency && ((tx, row) => idempotency.complete(tx, createdResponse(row)));
+    if (idempotency?.resumeId) return resumePayment(ctx, tenantId, idempotency.resumeId, method, candidates, answer);
     const key = await ctx.fingerprintKey();
     const id = randomId('pay');
     const confirm = body.confirm ?? true;
-    const claimed = await database.tenant(tenantId, async (tx) => {
-      const created = await store.insertPayment(tx, {
-        id,
-        tenantId,
-        status: 'requires_confirmation',
-        amount: body.amount,
-        currency: body.currency,
-        captureMethod: body.capture_method ?? 'automatic',
-        methodType: method.type,
-        paymentMethod: ctx.registry.redactPaymentMethod(method, { fingerprintKey: key }),
-        // A forced processor is remembered for a later confirm.
-        processor: body.processor ?? null,
-        methodVault: confirm ? null : sealMethod(key, id, method),
-        description: body.description ?? null,
-        metadata: body.metadata ?? {},
+    const first = candidates[0]!;
+    const values = {
+      id,
+      tenantId,
+      amount: body.amount,
+      currency: body.currency,
+      captureMethod: body.capture_method ?? 'automatic',
+      methodType: method.type,
+      paymentMethod: ctx.registry.redactPaymentMethod(method, { fingerprintKey: key }),
+      description: body.description ?? null,
+      metadata: body.metadata ?? {},
+    };
+    const inserted = await database.tenant(tenantId, async (tx) => {
+      await idempotency?.bind(tx, id);
+      if (!confirm) {
+        // Kept encrypted until confirm or cancel; a forced processor is remembered for the confirm.
+        const row = await store.insertPayment(tx, { ...values, status: 'requires_confirmation', processor: body.processor ?? null, methodVault: sealMethod(key, id, method) });
+        await answer?.(tx, row);
+        return row;
+      }
+      return store.insertPayment(tx, {
+        ...values,
+        status: 'processing',
+        processor: first.id,
+        processorAttempts: [inFlightAttempt(ctx, first.id)],
+        nextSyncAt: ctx.after(ctx.config.reconcileAfterMs),
       });
-      if (!confirm) return created;
-      return store.transition(tx, id, { to: 'processing', from: ['requires_confirmation'], set: { nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) } });
     });
-    if (!confirm) return { kind: 'committed', row: claimed! };
-    return runAuthorization(ctx, claimed!, method, candidates);
+    if (!confirm) return { kind: 'committed', row: inserted };
+    return runAuthorization(ctx, inserted, method, candidates, answer);
   }
 
-  /** POST /v1/payments/:id/confirm: only from requires_confirmation; the claim makes a racing confirm or cancel a 409. */
+  /**
+   * POST /v1/payments/:id/confirm: only from requires_confirmation; the claim makes a
+   * racing confirm or cancel a 409. The claim wipes the method vault: the details live on
+   * in memory for this call only, whatever its outcome.
+   */
   async function confirm(tenantId: string, id: string): Promise<AuthorizationOutcome> {
     const row = await findOrThrow(tenantId, id);
     if (row.status !== 'requires_confirmation' || !row.methodVault) wrongState(row, 'confirm');
@@ -90,8 +116,18 @@ export function createPaymentOperations(ctx: PaymentsContext) {
       forced: row.processor ?? undefined,
       rules,
     });
+    const first = candidates[0]!;
     const claimed = await database.tenant(tenantId, (tx) =>
-      store.transition(tx, id, { to: 'processing', from: ['requires_confirmation'], set: { nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) } }),
+      store.transition(tx, id, {
+        to: 'processing',
+        from: ['requires_confirmation'],
+        set: {
+          processor: first.id,
+          processorAttempts: [...(row.processorAttempts as Attempt[]), inFlightAttempt(ctx, first.id)],
+          methodVault: null,
+          nextSyncAt: ctx.after(ctx.config.reconcileAfterMs),
+        },
+      }),
     );
     if (!claimed) wrongState(await findOrThrow(tenantId, id), 'confirm');
     return runAuthorization(ctx, claimed, method, candidates);

@@ -2,6 +2,7 @@ import { and, eq, inArray, isNotNull, isNull, lte, or, sql } from 'drizzle-orm';
 import { schema } from '../../../db';
 import type { BackgroundWorker } from '../../../runtime/server';
 import { purgeExpiredKeys } from '../../idempotency/store';
+import type { CancelReason } from './capture-cancel';
 import { processorKeys } from './context';
 import type { PaymentsService } from './index';
 import type { PaymentRow, RefundRow } from './resource';
@@ -14,8 +15,10 @@ export interface ReconcilerOptions {
   batchSize?: number;
   /** Longest wait between two questions about one object (default 1 h). */
   maxBackoffMs?: number;
-  /** Fail a payment the processor says it never saw after this many answers (default: never; an in-memory simulator in another process would say so of every payment). */
+  /** Fail a payment the processor says it never saw after this many answers (default: NIMBUS_RECONCILE_NOT_FOUND_LIMIT, else 10). */
   notFoundLimit?: number;
+  /** Objects asked about at the same time (default 8): one slow processor answer must not hold up the pass. */
+  concurrency?: number;
   /** Start looping at once (default true); tests call runOnce() instead. */
   autoStart?: boolean;
 }
@@ -42,7 +45,8 @@ export function createReconciler(service: PaymentsService, options: ReconcilerOp
   const { database, store, caller, logger } = ctx;
   const batchSize = options.batchSize ?? 50;
   const maxBackoffMs = options.maxBackoffMs ?? 3_600_000;
-  const notFoundLimit = options.notFoundLimit ?? Number.POSITIVE_INFINITY;
+  const notFoundLimit = options.notFoundLimit ?? ctx.settings.reconcileNotFoundLimit;
+  const concurrency = Math.max(1, options.concurrency ?? 8);
   const base = Math.max(ctx.config.reconcileAfterMs, 0);
   const backoff = (attempts: unknown) =>
     sql`${ctx.now().toISOString()}::timestamptz + least(${base}::bigint * power(2, least(${attempts}, 20))::bigint, ${maxBackoffMs}::bigint) * interval '1 millisecond'`;
@@ -111,15 +115,41 @@ export function createReconciler(service: PaymentsService, options: ReconcilerOp
     });
   }
 
+  /** One more "never heard of it"; at the limit the payment fails (nothing was charged anywhere). */
+  async function countNotFound(row: PaymentRow): Promise<void> {
+    const p = schema.payments;
+    await database.tenant(row.tenantId, async (tx) => {
+      const [counted] = await tx
+        .update(p)
+        .set({ syncNotFound: sql`${p.syncNotFound} + 1` })
+        .where(and(eq(p.id, row.id), eq(p.status, 'processing'), isNull(p.pendingAction)))
+        .returning({ syncNotFound: p.syncNotFound });
+      if (!counted) return;
+      await store.announceProcessing(tx, row.id);
+      if (counted.syncNotFound < notFoundLimit) return;
+      logger.warn({ payment_id: row.id, processor: row.processor, answers: counted.syncNotFound }, 'processor never heard of this payment: failing it');
+      await store.transition(tx, row.id, {
+        to: 'failed',
+        from: ['processing'],
+        set: { failure: { code: 'processing_error', message: 'The processor has no record of this payment.' }, nextSyncAt: null, methodVault: null },
+      });
+    });
+  }
+
   async function reconcilePayment(row: PaymentRow): Promise<void> {
-    const processor = row.processor ? ctx.registry.processor(row.processor) : undefined;
-    if (row.pendingAction === 'cancel') {
-      await service.captureCancel.sendCancel(row, (row.cancellationReason as never) ?? null);
+    const { captureCancel } = service;
+    // A capture is sent again under its key: the processor replays its answer, with the
+    // amount it captured, which is what gets recorded (a status answer names no amount).
+    if (row.pendingAction === 'capture') {
+      await captureCancel.sendCapture(row, 'reconciliation');
       return;
     }
+    const reason = (row.cancellationReason as CancelReason | null) ?? null;
+    const processor = row.processor ? ctx.registry.processor(row.processor) : undefined;
     if (!processor) {
+      if (row.pendingAction === 'cancel') await captureCancel.sendCancel(row, reason, 'reconciliation');
       // Claimed but never sent anywhere (crash before the first attempt was stored).
-      if (row.status === 'processing' && row.processor === null) await failUnknown(row, 'The payment could not be processed.');
+      else if (row.status === 'processing' && row.processor === null) await failUnknown(row, 'The payment could not be processed.');
       return;
     }
     const outcome = await caller.call(processor, 'sync', {
@@ -132,13 +162,13 @@ export function createReconciler(service: PaymentsService, options: ReconcilerOp
     }
     const answer = outcome.value;
     if (answer.status === 'not_found' || answer.kind !== 'payment') {
-      if (row.status !== 'processing' || row.pendingAction !== null) return;
-      if (row.syncAttempts + 1 >= notFoundLimit) await failUnknown(row, 'The processor has no record of this payment.');
-      else await database.tenant(row.tenantId, (tx) => store.announceProcessing(tx, row.id));
+      if (row.status === 'processing') await countNotFound(row);
+      else if (row.pendingAction === 'cancel') await captureCancel.sendCancel(row, reason, 'reconciliation');
       return;
     }
-    if (row.pendingAction === 'capture' && answer.status === 'authorized') {
-      await service.captureCancel.sendCapture(row).catch((error) => logger.warn({ err: error, payment_id: row.id }, 'capture retry failed'));
+    // The hold is still there: send the cancel again (same key). Anything else is news to apply.
+    if (row.pendingAction === 'cancel' && (answer.status === 'authorized' || answer.status === 'pending')) {
+      await captureCancel.sendCancel(row, reason, 'reconciliation');
       return;
     }
     await database.tenant(row.tenantId, async (tx) => {
@@ -167,10 +197,16 @@ export function createReconciler(service: PaymentsService, options: ReconcilerOp
     });
   }
 
+  /** Runs `fn` over the rows, at most `concurrency` at a time; one failure never stops the others. */
   async function each<T extends { id: string }>(rows: T[], fn: (row: T) => Promise<void>, what: string): Promise<void> {
-    for (const row of rows) {
-      await fn(row).catch((error) => logger.error({ err: error, id: row.id }, `reconciliation of a ${what} failed`));
-    }
+    let next = 0;
+    const worker = async () => {
+      while (next < rows.length) {
+        const row = rows[next++]!;
+        await fn(row).catch((error) => logger.error({ err: error, id: row.id }, `reconciliation of a ${what} failed`));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, rows.length) }, worker));
   }
 
   async function runOnce(): Promise<ReconcileReport> {
@@ -179,7 +215,7 @@ export function createReconciler(service: PaymentsService, options: ReconcilerOp
     const refunds = await claimRefunds();
     await each(refunds, reconcileRefund, 'refund');
     const expired = await claimExpired();
-    await each(expired, (row) => service.captureCancel.sendCancel(row, 'automatic').then(() => undefined), 'expired authorization');
+    await each(expired, (row) => service.captureCancel.sendCancel(row, 'automatic', 'reconciliation').then(() => undefined), 'expired authorization');
     const purgedKeys = await purgeExpiredKeys(database, ctx.now());
     return { payments: payments.length, refunds: refunds.length, expired: expired.length, purgedKeys };
   }

@@ -1,12 +1,17 @@
 import { eq } from 'drizzle-orm';
-import { schema } from '../../../db';
+import { schema, type Tx } from '../../../db';
+import type { IdempotentRequest } from '../../idempotency';
 import type { CreateRefundBody } from '../model';
 import { resourceMissing, unexpectedState } from '../../../runtime/errors';
 import { randomId } from '../../../runtime/ids';
 import { listPage, parseListQuery } from '../../../runtime/pagination';
 import { processorKeys, type PaymentsContext } from './context';
 import { assertMetadata } from './payments';
-import type { RefundRow } from './resource';
+import { refundResource, type RefundRow } from './resource';
+import { applyRefundUpdate } from './updates';
+
+/** Runs in the transaction that commits the refund's outcome (the request's idempotent answer). */
+type OnRefundCommit = (tx: Tx, row: RefundRow) => Promise<void>;
 
 /**
  * Refunds. The amount check and the insert share one transaction holding the payment's
@@ -17,8 +22,16 @@ import type { RefundRow } from './resource';
 export function createRefundOperations(ctx: PaymentsContext) {
   const { database, store } = ctx;
 
-  async function create(tenantId: string, body: CreateRefundBody): Promise<RefundRow> {
+  /**
+   * POST /v1/refunds. The request's Idempotency-Key is bound to the new refund in the
+   * refund's own transaction, so a retry after a 5xx resumes that refund (same
+   * processor-side key) instead of creating and sending a second one.
+   */
+  async function create(tenantId: string, body: CreateRefundBody, idempotency?: IdempotentRequest): Promise<RefundRow> {
     assertMetadata(body.metadata);
+    const answer = idempotency && ((tx: Tx, row: RefundRow) => idempotency.complete(tx, { status: 201, body: JSON.stringify(refundResource(row)) }));
+    if (idempotency?.resumeId) return resume(tenantId, idempotency.resumeId, answer);
+    const id = randomId('re');
     const refund = await database.tenant(tenantId, async (tx) => {
       const payment = await store.findPayment(tx, body.payment, { lock: true });
       if (!payment) throw resourceMissing('payment', body.payment, 'payment');
@@ -35,8 +48,9 @@ export function createRefundOperations(ctx: PaymentsContext) {
             : `The refund amount (${amount}) exceeds what remains refundable (${remaining}).`,
         );
       }
+      await idempotency?.bind(tx, id);
       return store.insertRefund(tx, {
-        id: randomId('re'),
+        id,
         tenantId,
         paymentId: payment.id,
         amount,
@@ -49,18 +63,43 @@ export function createRefundOperations(ctx: PaymentsContext) {
         nextSyncAt: ctx.after(ctx.config.reconcileAfterMs),
       });
     });
-    return sendRefund(refund);
+    return sendRefund(refund, answer);
+  }
+
+  /**
+   * A retry whose key is bound to a refund: answers that refund. One still waiting for
+   * its processor answer is asked about (same processor-side key) and sent again only if
+   * the processor never received it.
+   */
+  async function resume(tenantId: string, id: string, answer?: OnRefundCommit): Promise<RefundRow> {
+    const refund = await database.tenant(tenantId, (tx) => store.findRefund(tx, id));
+    if (!refund) throw new Error(`idempotency key bound to refund ${id}, which does not exist`);
+    const processor = ctx.registry.processor(refund.processor);
+    const open = refund.status === 'pending' && !refund.processorReference && processor;
+    const outcome = open ? await ctx.caller.call(processor, 'sync', { kind: 'refund', idempotencyKey: processorKeys.refund(id) }) : undefined;
+    if (outcome?.kind === 'result' && (outcome.value.status === 'not_found' || outcome.value.kind !== 'refund')) return sendRefund(refund, answer);
+    return database.tenant(tenantId, async (tx) => {
+      const [locked] = await tx.select().from(schema.refunds).where(eq(schema.refunds.id, id)).for('update');
+      const known = outcome?.kind === 'result' ? outcome.value : undefined;
+      if (locked && known && known.kind === 'refund' && known.status !== 'not_found') await applyRefundUpdate(ctx, tx, locked, known);
+      const row = (await store.findRefund(tx, id))!;
+      await answer?.(tx, row);
+      return row;
+    });
   }
 
   /** Sends (or re-sends, same idempotency key) a pending refund and commits what the processor says. */
-  async function sendRefund(refund: RefundRow): Promise<RefundRow> {
+  async function sendRefund(refund: RefundRow, answer?: OnRefundCommit): Promise<RefundRow> {
     const { tenantId } = refund;
     const payment = await database.tenant(tenantId, (tx) => store.findPayment(tx, refund.paymentId));
     const processor = ctx.registry.processor(refund.processor);
     if (!payment?.processorReference || !processor) {
-      return database.tenant(tenantId, async (tx) =>
-        (await store.settleRefund(tx, refund.id, 'failed', { failure: { code: 'processing_error', message: 'The payment has no processor to refund it.' } })) ?? refund,
-      );
+      return database.tenant(tenantId, async (tx) => {
+        const failure = { code: 'processing_error', message: 'The payment has no processor to refund it.' };
+        const row = (await store.settleRefund(tx, refund.id, 'failed', { failure })) ?? (await store.findRefund(tx, refund.id)) ?? refund;
+        await answer?.(tx, row);
+        return row;
+      });
     }
     const outcome = await ctx.caller.call(processor, 'refund', {
       idempotencyKey: processorKeys.refund(refund.id),
@@ -104,7 +143,9 @@ export function createRefundOperations(ctx: PaymentsContext) {
           });
           break;
       }
-      return changed ?? (await store.findRefund(tx, refund.id)) ?? refund;
+      const row = changed ?? (await store.findRefund(tx, refund.id)) ?? refund;
+      await answer?.(tx, row);
+      return row;
     });
   }
 

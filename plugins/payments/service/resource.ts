@@ -21,7 +21,8 @@ export function paymentResource(row: PaymentRow): Payment {
     processor: row.processor ?? null,
     processor_reference: row.processorReference ?? null,
     failure: (row.failure as PaymentFailure | null) ?? null,
-    cancellation_reason: row.cancellationReason ?? null,
+    // A cancel still waiting for the processor keeps its reason in the row, not in the object.
+    cancellation_reason: row.status === 'canceled' ? (row.cancellationReason ?? null) : null,
     description: row.description ?? null,
     metadata: row.metadata,
     created_at: row.createdAt.toISOString(),

@@ -4,7 +4,7 @@ import type { PaymentStatus, RefundStatus } from '../model';
 import type { EventLog } from '../../../runtime/events';
 import type { Metrics } from '../../../runtime/metrics';
 import { paymentResource, refundResource, type PaymentRow, type RefundRow } from './resource';
-import { eventFor, isFinal, sourcesOf } from './state-machine';
+import { canTransition, eventFor, isFinal, sourcesOf } from './state-machine';
 
 /**
  * The SQL of payments and refunds. Every status change is one guarded UPDATE
@@ -36,9 +36,20 @@ export function createPaymentStore(deps: { metrics: Metrics; events: EventLog })
     await events.record(tx, { tenantId: row.tenantId, type, objectId: row.id, object: paymentResource(row) });
   }
 
+  /**
+   * Inserts a payment with its `payment.created` event. A payment confirmed on creation
+   * is inserted already `processing` (one statement instead of an insert and a claim),
+   * but it was created before it was confirmed: `payment.created` shows it as created,
+   * in `requires_confirmation`, and entering `processing` is announced (or stays silent)
+   * like any claim, so the event sequence is the one API.md describes.
+   */
   async function insertPayment(tx: Tx, values: typeof schema.payments.$inferInsert): Promise<PaymentRow> {
+    const status = values.status as PaymentStatus;
+    if (status !== 'requires_confirmation' && !canTransition('requires_confirmation', status)) {
+      throw new Error(`a payment cannot be created in status ${status}`);
+    }
     const [row] = await tx.insert(schema.payments).values(values).returning();
-    await paymentEvent(tx, row!, 'payment.created');
+    await paymentEvent(tx, { ...row!, status: 'requires_confirmation' }, 'payment.created');
     return row!;
   }
 

@@ -50,21 +50,43 @@ export async function applyPaymentUpdate(ctx: PaymentsContext, tx: Tx, row: Paym
             set: { processorReference: reference, failure, nextSyncAt: null, methodVault: null },
           });
         }
-        case 'canceled':
-          // Not a transition API.md allows from processing; keep asking until it settles.
-          ctx.logger.warn({ payment_id: row.id, processor: row.processor }, 'processor reported canceled for a processing payment');
-          return undefined;
+        case 'canceled': {
+          // Canceled is only reachable through requires_capture: the processor held the
+          // money (the authorization we never heard of) and then released it, e.g. on
+          // expiry. Both steps are applied, each with its event.
+          await announce();
+          const held = await store.transition(tx, row.id, {
+            to: 'requires_capture',
+            from: ['processing'],
+            set: { processorReference: reference, amountCapturable: row.amount, nextSyncAt: null, methodVault: null },
+          });
+          if (!held) return undefined;
+          return store.transition(tx, row.id, {
+            to: 'canceled',
+            from: ['requires_capture'],
+            set: { amountCapturable: 0, captureBefore: null, cancellationReason: 'automatic' },
+          });
+        }
       }
       return undefined;
     }
     case 'requires_capture':
       switch (update.status) {
         case 'succeeded':
-          if (row.pendingAction !== 'capture') return undefined;
+          if (row.pendingAction === 'capture') {
+            // Our capture went through, but this message does not say for how much: the
+            // capture is sent again under its key, and the processor's replayed answer
+            // (with the amount it captured) is what gets recorded. Never the amount asked.
+            await store.patchPayment(tx, row.id, { nextSyncAt: ctx.now() });
+            return undefined;
+          }
+          // Captured without (or despite) our asking, e.g. from the processor's dashboard.
+          // The message names no amount: the whole authorization is taken as captured.
+          ctx.logger.warn({ payment_id: row.id, processor: row.processor, pending_action: row.pendingAction }, 'processor reports a capture nobody asked for here');
           return store.transition(tx, row.id, {
             to: 'succeeded',
             from: ['requires_capture'],
-            set: { amountReceived: row.pendingAmount ?? row.amountCapturable, amountCapturable: 0, pendingAction: null, pendingAmount: null, captureBefore: null, nextSyncAt: null },
+            set: { amountReceived: row.amountCapturable, amountCapturable: 0, pendingAction: null, pendingAmount: null, captureBefore: null, nextSyncAt: null },
           });
         case 'canceled':
           return store.transition(tx, row.id, {

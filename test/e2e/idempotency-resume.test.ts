@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'bun:test';
+import { and, eq, sql } from 'drizzle-orm';
+import { schema } from '../../db';
+import { createIdempotency } from '../../plugins/idempotency';
+import { ProcessorTimeoutError } from '../../processors/sdk/index.ts';
+import nimbusConfig from '../../nimbus.config';
+import { createTestApp, type TestApp } from '../helpers/app';
+import { createTenant, type TestTenant } from '../helpers/auth';
+import { createTestDatabase, type TestDatabase } from '../helpers/db';
+import { faultyDatabase, type FaultyDatabase } from '../helpers/faulty-database';
+import { call, card, CARDS, eventTypes, paymentBody } from '../helpers/payments';
+import { scriptedProcessor } from '../helpers/scripted-processor';
+
+/**
+ * No double charge on retry (issue 11, item 1): the Idempotency-Key is bound to the new
+ * payment (hence to its processor-side key) before the processor is called, so a retry
+ * after a 5xx or a crashed replica resumes that payment instead of charging again.
+ */
+
+const scripted = scriptedProcessor();
+const withKey = (key: string) => ({ 'Idempotency-Key': key });
+let inner: TestDatabase;
+let faulty: FaultyDatabase;
+let t: TestApp;
+let acme: TestTenant;
+
+beforeAll(async () => {
+  inner = await createTestDatabase();
+  faulty = faultyDatabase(inner);
+  t = await createTestApp({ database: faulty.database, definition: { processors: [scripted.definition] }, credentials: { scripted: {} } });
+  acme = await createTenant(t);
+}, 30_000);
+afterAll(async () => {
+  await t.close();
+  await inner.close();
+});
+beforeEach(() => {
+  scripted.reset();
+  faulty.failNext(0);
+});
+
+const paymentCount = async () => (await call(t, 'GET', '/v1/payments?limit=100', acme.token)).body.data.length as number;
+
+describe('payments', () => {
+  test('the database fails after authorization: the retry resumes that payment and the processor authorizes once', async () => {
+    scripted.authorize = async (input) => {
+      const result = await scripted.defaults.authorize(input);
+      faulty.failNext(1); // the commit of the outcome
+      return result;
+    };
+    const body = paymentBody(card(CARDS.visa));
+    const before = await paymentCount();
+    const first = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('outage-1'));
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    scripted.authorize = scripted.defaults.authorize;
+
+    const retry = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('outage-1'));
+    expect(retry.status).toBe(201);
+    expect(retry.headers.get('idempotent-replayed')).toBeNull();
+    expect(retry.body).toMatchObject({ status: 'succeeded', amount_received: 2000, processor: 'scripted' });
+    expect(scripted.calls.authorize).toBe(1);
+    expect(await paymentCount()).toBe(before + 1);
+    // Its outcome was unknown to us for a while: processing is announced before the outcome.
+    expect(await eventTypes(t, acme.token, retry.body.id)).toEqual(['payment.created', 'payment.processing', 'payment.succeeded']);
+
+    const replay = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('outage-1'));
+    expect([replay.status, replay.text, replay.headers.get('idempotent-replayed')]).toEqual([201, retry.text, 'true']);
+    expect(scripted.calls.authorize).toBe(1);
+  });
+
+  test('a key whose claim could not be given back is in use until the claim lapses, then the retry resumes', async () => {
+    scripted.authorize = async (input) => {
+      const result = await scripted.defaults.authorize(input);
+      faulty.failNext(2); // the commit of the outcome, then the unlock after the 5xx
+      return result;
+    };
+    const body = paymentBody(card(CARDS.visa), { capture_method: 'manual' });
+    const first = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('crash-1'));
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    scripted.authorize = scripted.defaults.authorize;
+
+    const early = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('crash-1'));
+    expect([early.status, early.body.error.code]).toEqual([409, 'idempotency_key_in_use']);
+    // As if the replica died: its lock ran out.
+    const keys = schema.idempotencyKeys;
+    await inner.system((tx) => tx.update(keys).set({ lockedUntil: sql`now() - interval '1 second'` }).where(and(eq(keys.scope, acme.tenantId), eq(keys.key, 'crash-1'))));
+
+    const retry = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('crash-1'));
+    expect(retry.status).toBe(201);
+    expect(retry.body).toMatchObject({ status: 'requires_capture', amount_capturable: 2000 });
+    expect(scripted.calls.authorize).toBe(1);
+  });
+
+  test('an authorization that never arrived is sent again, under the same processor-side key', async () => {
+    scripted.authorize = async () => {
+      faulty.failNext(1); // lost on the way, and then the database fails too
+      throw new ProcessorTimeoutError();
+    };
+    const body = paymentBody(card(CARDS.visa));
+    const before = await paymentCount();
+    const first = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('lost-1'));
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    scripted.authorize = scripted.defaults.authorize;
+    const keysBefore = scripted.keys.size;
+
+    const retry = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('lost-1'));
+    expect(retry.status).toBe(201);
+    expect(retry.body.status).toBe('succeeded');
+    expect(scripted.calls.authorize).toBe(2);
+    expect(await paymentCount()).toBe(before + 1);
+    expect(scripted.keys.size).toBe(keysBefore + 1);
+    expect([...scripted.keys.keys()].at(-1)).toBe(`nimbus:${retry.body.id}:authorize`);
+  });
+});
+
+describe('refunds', () => {
+  test('the database fails after the refund: the retry resumes it and the processor refunds once', async () => {
+    const payment = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa)));
+    scripted.refund = async (input) => {
+      const result = await scripted.defaults.refund(input);
+      faulty.failNext(1);
+      return result;
+    };
+    const body = { payment: payment.body.id, amount: 500 };
+    const first = await call(t, 'POST', '/v1/refunds', acme.token, body, withKey('refund-outage-1'));
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    scripted.refund = scripted.defaults.refund;
+
+    const retry = await call(t, 'POST', '/v1/refunds', acme.token, body, withKey('refund-outage-1'));
+    expect(retry.status).toBe(201);
+    expect(retry.body).toMatchObject({ status: 'succeeded', amount: 500, payment: payment.body.id });
+    expect(scripted.calls.refund).toBe(1);
+    const refunds = await call(t, 'GET', `/v1/refunds?payment=${payment.body.id}`, acme.token);
+    expect(refunds.body.data).toHaveLength(1);
+    expect((await call(t, 'GET', `/v1/payments/${payment.body.id}`, acme.token)).body.amount_refunded).toBe(500);
+  });
+});
+
+describe('a long processor call keeps its claim', () => {
+  const slow = scriptedProcessor('slowpay');
+  let app: TestApp;
+  let tenant: TestTenant;
+  beforeAll(async () => {
+    app = await createTestApp({
+      definition: {
+        processors: [slow.definition],
+        // A 1.5 s lock: far shorter than the call below, so only the heartbeat keeps the key.
+        plugins: nimbusConfig.plugins.map((plugin) => (plugin.name === 'idempotency' ? createIdempotency({ lockMs: 1500 }) : plugin)),
+      },
+      credentials: { slowpay: {} },
+    });
+    tenant = await createTenant(app);
+  }, 30_000);
+  afterAll(() => app.close());
+
+  test('a retry during the call is 409 in use, not a takeover and a second charge', async () => {
+    let arrived!: () => void;
+    const entered = new Promise<void>((resolve) => (arrived = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    slow.authorize = async (input) => {
+      arrived();
+      await gate;
+      return slow.defaults.authorize(input);
+    };
+    const body = paymentBody(card(CARDS.visa));
+    const first = call(app, 'POST', '/v1/payments', tenant.token, body, withKey('long-1'));
+    await entered;
+    await Bun.sleep(4000);
+    const during = await call(app, 'POST', '/v1/payments', tenant.token, body, withKey('long-1'));
+    release();
+    expect([during.status, during.body.error?.code]).toEqual([409, 'idempotency_key_in_use']);
+    const answer = await first;
+    expect(answer.status).toBe(201);
+    expect(slow.calls.authorize).toBe(1);
+  }, 30_000);
+});
