@@ -26,12 +26,20 @@ export async function secureTenantTables(db: Db): Promise<void> {
       GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${APP_ROLE};
       GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO ${APP_ROLE};
       FOR t IN
-        SELECT c.table_name FROM information_schema.columns c
+        SELECT c.table_name, k.relrowsecurity, k.relforcerowsecurity FROM information_schema.columns c
         JOIN information_schema.tables tb ON tb.table_schema = c.table_schema AND tb.table_name = c.table_name
+        JOIN pg_class k ON k.oid = format('%I.%I', c.table_schema, c.table_name)::regclass
         WHERE c.table_schema = 'public' AND c.column_name = 'tenant_id' AND tb.table_type = 'BASE TABLE'
       LOOP
-        EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t.table_name);
-        EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t.table_name);
+        -- ALTER TABLE takes an ACCESS EXCLUSIVE lock: only when something changes, so that
+        -- migrating a current schema (every replica start in development, every migration
+        -- Job) never queues behind, or deadlocks with, the requests of running replicas.
+        IF NOT t.relrowsecurity THEN
+          EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t.table_name);
+        END IF;
+        IF NOT t.relforcerowsecurity THEN
+          EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t.table_name);
+        END IF;
         IF NOT EXISTS (SELECT 1 FROM pg_policies WHERE schemaname = 'public' AND tablename = t.table_name AND policyname = 'nimbus_tenant_isolation') THEN
           EXECUTE format($p$CREATE POLICY nimbus_tenant_isolation ON %I FOR ALL TO ${APP_ROLE}
             USING (tenant_id = current_setting('nimbus.tenant_id', true))
