@@ -71,8 +71,10 @@ function normalizedEvents(events: readonly string[]): string[] {
   return [...new Set(events)];
 }
 
-async function findEndpoint(tx: Tx, id: string, param = 'id'): Promise<EndpointRow> {
-  const [row] = await tx.select().from(schema.webhookEndpoints).where(eq(schema.webhookEndpoints.id, id)).limit(1);
+/** `forUpdate` before writing secret columns: a concurrent rotation must not be overwritten with what was read before it. */
+async function findEndpoint(tx: Tx, id: string, param = 'id', forUpdate = false): Promise<EndpointRow> {
+  const query = tx.select().from(schema.webhookEndpoints).where(eq(schema.webhookEndpoints.id, id)).limit(1);
+  const [row] = forUpdate ? await query.for('update') : await query;
   if (!row) throw resourceMissing('webhook endpoint', id, param);
   return row;
 }
@@ -162,7 +164,7 @@ export async function updateEndpoint(database: Database, tenantId: string, id: s
   const url = body.url === undefined ? undefined : await checkedUrl(body.url, options);
   const ring = await keyringFor(database, options.secretKeys);
   return database.tenant(tenantId, async (tx) => {
-    const current = await findEndpoint(tx, id);
+    const current = await findEndpoint(tx, id, 'id', true);
     // Any write also seals what is not yet sealed under the current key.
     const changes: Partial<typeof schema.webhookEndpoints.$inferInsert> = { ...secretUpgrade(ring, current, false), updatedAt: sql`now()` as never };
     if (url !== undefined) changes.url = url;
@@ -208,7 +210,7 @@ export async function rotateSecret(database: Database, tenantId: string, id: str
   const ring = await keyringFor(database, options.secretKeys);
   const secret = generateSecret();
   const row = await database.tenant(tenantId, async (tx) => {
-    const current = await findEndpoint(tx, id);
+    const current = await findEndpoint(tx, id, 'id', true);
     const previous = previousForOverlap(ring, id, current.secret);
     const [updated] = await tx
       .update(schema.webhookEndpoints)
