@@ -2,6 +2,7 @@ import { Value } from '@sinclair/typebox/value';
 import type { Logger } from '../../runtime/logger.ts';
 import type { Metrics } from '../../runtime/metrics.ts';
 import { createCircuitBreaker, type BreakerOptions, type BreakerState, type CircuitBreaker } from './breaker.ts';
+import type { ProcessorCallRecord } from './call-record.ts';
 import type { RegisteredProcessor } from './define.ts';
 import { ProcessorError, ProcessorTimeoutError } from './errors.ts';
 import { OperationSchemas, type OperationInput, type OperationResult, type ProcessorOperation } from './model.ts';
@@ -40,6 +41,13 @@ export type ProcessorCallerOptions = {
   now?: () => number;
   /** Backoff sleep; injectable for tests. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Told once per call, after it ended, whatever its outcome (e.g. to keep a payment's
+   * processor attempts for support). It gets the record, never the input; it must not
+   * block (do slow work asynchronously), and whatever it throws is logged and ignored:
+   * observing a payment must never change it.
+   */
+  onCall?: (record: ProcessorCallRecord) => void;
 };
 
 /** One attempt, classified. */
@@ -114,6 +122,15 @@ function errorKind(attempt: Attempt<unknown>): string | undefined {
   }
 }
 
+/** The decline, failure or processor error code of an attempt, for the call record. */
+function codeOf(attempt: Attempt<unknown>): string | undefined {
+  if (attempt.type === 'processor_error') return attempt.error.code;
+  if (attempt.type !== 'result' || typeof attempt.value !== 'object' || attempt.value === null) return undefined;
+  const value = attempt.value as { code?: unknown; declineCode?: unknown };
+  const code = value.declineCode ?? value.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
 /**
  * The one place processor calls go through: input check, timeout, retries, circuit
  * breaker, metrics and one log line per call. Connectors contain none of this.
@@ -125,6 +142,15 @@ export function createProcessorCaller(options: ProcessorCallerOptions) {
   const baseDelayMs = options.retry?.baseDelayMs ?? 100;
   const breakers = new Map<string, CircuitBreaker>();
   const { metrics } = options;
+
+  function notify(record: ProcessorCallRecord): void {
+    if (!options.onCall) return;
+    try {
+      options.onCall(record);
+    } catch (error) {
+      options.logger.error({ processor: record.processor, operation: record.operation, err: error }, 'processor call observer failed');
+    }
+  }
 
   function breakerFor(processorId: string): CircuitBreaker {
     let breaker = breakers.get(processorId);
@@ -205,6 +231,18 @@ export function createProcessorCaller(options: ProcessorCallerOptions) {
       idempotency_key: keyed.idempotencyKey,
       reference: keyed.reference,
     };
+    // Only the two keys of the input, checked to be strings: the rest may be card data.
+    const record = (kind: ProcessorCallRecord['kind'], outcome: string, attempts: number, code?: string): ProcessorCallRecord => ({
+      processor: processor.id,
+      operation,
+      kind,
+      outcome,
+      ...(code === undefined ? {} : { code }),
+      attempts,
+      durationMs: Math.round(performance.now() - startedAt),
+      ...(typeof keyed.idempotencyKey === 'string' ? { idempotencyKey: keyed.idempotencyKey } : {}),
+      ...(typeof keyed.reference === 'string' ? { reference: keyed.reference } : {}),
+    });
 
     const inputError = Value.Errors(OperationSchemas[operation].input, input).First();
     const syncWithoutKey = operation === 'sync' && !keyed.reference && !keyed.idempotencyKey;
@@ -212,6 +250,7 @@ export function createProcessorCaller(options: ProcessorCallerOptions) {
       // A payments-layer bug: report where, never the value (it may be a card number).
       const where = inputError ? `${inputError.path} ${inputError.message}` : 'sync needs a reference or an idempotencyKey';
       options.logger.error({ ...logFields, problem: where }, 'processor call rejected: invalid input');
+      notify(record('error', 'invalid_input', 0));
       return { kind: 'error', retryable: false, message: `Invalid ${operation} input: ${where}.` };
     }
 
@@ -219,6 +258,7 @@ export function createProcessorCaller(options: ProcessorCallerOptions) {
     if (!breaker.tryAcquire()) {
       metrics.processorErrorsTotal.inc({ processor: processor.id, operation, kind: 'circuit_open' });
       options.logger.warn({ ...logFields, outcome: 'circuit_open' }, 'processor call skipped: circuit open');
+      notify(record('unknown', 'circuit_open', 0));
       return { kind: 'unknown', reason: 'circuit_open' };
     }
 
@@ -256,6 +296,7 @@ export function createProcessorCaller(options: ProcessorCallerOptions) {
     };
     if (outcome.kind === 'result') options.logger.info(line, 'processor call');
     else options.logger.warn(line, 'processor call failed');
+    notify(record(outcome.kind, line.outcome, attempts, codeOf(attempt)));
     return outcome;
   }
 

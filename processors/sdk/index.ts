@@ -17,6 +17,7 @@ export {
   type WebhookContext,
 } from './define.ts';
 export { createProcessorCaller, type CallOutcome, type ProcessorCaller, type ProcessorCallerOptions } from './caller.ts';
+export { ProcessorCallRecord } from './call-record.ts';
 export { createCircuitBreaker, BreakerOptions, type BreakerState, type CircuitBreaker } from './breaker.ts';
 export { scrubSensitive } from './scrub.ts';
 export type { PaymentMethodInput, ProcessorState, ProcessorStateTx } from '../../runtime/registry/index.ts';
