@@ -249,7 +249,11 @@ export async function startCluster(options: {
       env,
       async stop() {
         await Promise.all(nodes.map((node) => node.kill('SIGTERM').catch(() => null)));
-        await database.drop();
+        // NIMBUS_DRILL_KEEP_DB=1 keeps the database for a look after a failed drill (drop it by hand).
+        if (process.env.NIMBUS_DRILL_KEEP_DB === '1') {
+          console.log(`kept database ${database.name}`);
+          await database.sql.end({ timeout: 2 }).catch(() => undefined);
+        } else await database.drop();
       },
     };
   } catch (error) {
