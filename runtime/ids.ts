@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-export type IdPrefix = 'ten' | 'cli' | 'pay' | 're' | 'evt' | 'we' | 'wd' | 'aud' | 'req';
+export type IdPrefix = 'ten' | 'cli' | 'pay' | 're' | 'evt' | 'we' | 'wd' | 'aud' | 'req' | 'att';
 
 const ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 

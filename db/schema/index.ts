@@ -3,3 +3,4 @@ export * from './tenancy';
 export * from './payments';
 export * from './webhooks';
 export * from './processors';
+export * from './payment-attempts';
