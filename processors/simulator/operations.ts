@@ -126,9 +126,10 @@ export async function authorize({ ledger, now, settleMs, announce }: Deps, input
 
 export async function capture({ ledger }: Deps, input: CaptureInput): Promise<CaptureResult> {
   const fingerprint = [input.reference, input.amount, input.currency].join('|');
+  // The payment's row lock first: a concurrent call with this key waits here, then replays what the first stored.
+  const entry = await ledger.payment(input.reference);
   const stored = await ledger.replay('capture', input.idempotencyKey, fingerprint);
   if (stored?.kind === 'result') return stored.value as CaptureResult;
-  const entry = await ledger.payment(input.reference);
   if (!entry) throw unknownReference(input.reference);
   let result: CaptureResult;
   if (entry.status !== 'authorized') result = unexpectedState(entry.reference, 'captured');
@@ -149,9 +150,10 @@ export async function capture({ ledger }: Deps, input: CaptureInput): Promise<Ca
 }
 
 export async function cancel({ ledger }: Deps, input: CancelInput): Promise<CancelResult> {
+  // The payment's row lock first: a concurrent call with this key waits here, then replays what the first stored.
+  const entry = await ledger.payment(input.reference);
   const stored = await ledger.replay('cancel', input.idempotencyKey, input.reference);
   if (stored?.kind === 'result') return stored.value as CancelResult;
-  const entry = await ledger.payment(input.reference);
   if (!entry) throw unknownReference(input.reference);
   let result: CancelResult;
   if (entry.status === 'authorized') {
@@ -173,9 +175,10 @@ function refundFailure(payment: PaymentEntry, amount: number): { code: string; m
 
 export async function refund({ ledger, now, settleMs, announce }: Deps, input: RefundInput): Promise<RefundResult> {
   const fingerprint = [input.reference, input.amount, input.currency].join('|');
+  // The payment's row lock first: a concurrent call with this key waits here, then replays what the first stored.
+  const payment = await ledger.payment(input.reference);
   const stored = await ledger.replay('refund', input.idempotencyKey, fingerprint);
   if (stored?.kind === 'result') return stored.value as RefundResult;
-  const payment = await ledger.payment(input.reference);
   if (!payment) throw unknownReference(input.reference);
   const reference = referenceFor('refund', input.idempotencyKey);
   const entry: RefundEntry = { reference, paymentReference: payment.reference, amount: input.amount, status: 'pending' };
