@@ -10,7 +10,7 @@
 import { afterAll, expect, test } from 'bun:test';
 import { createClient, Stats } from './support/client';
 import { type Cluster, startCluster } from './support/cluster';
-import { Checks, createEndpoints, fiveHundreds, latencyRows, runId } from './support/drill';
+import { Checks, createEndpoints, fiveHundreds, latencyRows, runId, unexpectedAnswers } from './support/drill';
 import { MODE, sized } from './support/env';
 import { report } from './support/figures';
 import { newJournal, runLoad } from './support/flows';
@@ -76,6 +76,8 @@ test('drill 1: a replica killed mid-traffic loses nothing and doubles nothing', 
   checks.that(verdict.mismatches === 0, 'NimbusPay and the processor agree');
   checks.that(stats.badErrors.length === 0, `no 500 and no 5xx without the error envelope (${stats.badErrors[0] ?? ''})`);
   checks.that(stats.hangs === 0, 'no request held past the client timeout');
+  const unexpected = unexpectedAnswers(stats, []);
+  checks.that(unexpected.length === 0, `only expected answers (${unexpected.join(', ')})`);
   // Keys a killed replica had claimed answer 409 idempotency_key_in_use until the claim's lock runs out.
   if (SIZE.horizonMs > IDEMPOTENCY_LOCK_MS) checks.that(verdict.unresolved === 0, 'every request got a final answer');
   else checks.that(verdict.unresolved <= kills.reduce((n, kill) => n + kill.inFlight, 0) * 2, 'only keys held by a killed replica stay unresolved');

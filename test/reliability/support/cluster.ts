@@ -108,8 +108,13 @@ export function baseEnv(databaseUrl: string, extra: Record<string, string> = {})
     NIMBUS_WEBHOOK_ALLOW_PRIVATE: 'true',
     NIMBUS_SIMULATOR_CALLBACK_SECRET: `drill-callback-${randomBytes(12).toString('hex')}`,
     NIMBUS_SIMULATOR_SETTLE_MS: '1000',
-    NIMBUS_RECONCILE_AFTER_MS: '500',
-    NIMBUS_RECONCILE_NOT_FOUND_LIMIT: '3',
+    // One issuer for every replica, as behind a load balancer (the development default is http://HOST:PORT).
+    NIMBUS_ISSUER: 'http://nimbus-drill.invalid',
+    // Fast reconciliation, but a payment is only failed as "never arrived" after 1+2+4+8 s of
+    // not_found answers: longer than a processor call may take (10 s timeout), so a call still
+    // in flight is never mistaken for one that never happened.
+    NIMBUS_RECONCILE_AFTER_MS: '1000',
+    NIMBUS_RECONCILE_NOT_FOUND_LIMIT: '4',
     NIMBUS_TOKEN_TTL_S: '3600',
     NIMBUS_SHUTDOWN_GRACE_MS: '3000',
     NIMBUS_WEBHOOK_POLL_MS: '250',

@@ -43,3 +43,9 @@ export function fiveHundreds(stats: Stats): string {
 export function runId(drill: string): string {
   return `${drill}-${Date.now().toString(36)}`;
 }
+
+/** Answers a drill does not expect at all (a 401, a 422, a 500...), by label. */
+export function unexpectedAnswers(stats: Stats, allowed: string[]): string[] {
+  const ok = new Set(['200', '201', '409 refund_exceeds_captured', '409 idempotency_key_in_use', 'network', ...allowed]);
+  return [...stats.byStatus.entries()].filter(([label]) => !ok.has(label)).map(([label, n]) => `${label} x${n}`);
+}
