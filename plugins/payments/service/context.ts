@@ -1,4 +1,5 @@
 import type { Database } from '../../../db';
+import { createAttemptRecorder } from '../attempts/recorder';
 import { createProcessorCaller, type ProcessorCaller } from '../../../processors/sdk/index.ts';
 import type { Config } from '../../../runtime/config';
 import type { EventLog } from '../../../runtime/events';
@@ -50,7 +51,8 @@ export function createPaymentsContext(deps: PaymentsDeps): PaymentsContext {
     settings: paymentsSettings(deps.env),
     metrics: deps.metrics,
     logger: deps.logger,
-    caller: deps.caller ?? createProcessorCaller({ metrics: deps.metrics, logger: deps.logger }),
+    // Every processor call of a payment is kept for support (GET /v1/payments/:id/attempts).
+    caller: deps.caller ?? createProcessorCaller({ metrics: deps.metrics, logger: deps.logger, onCall: createAttemptRecorder(deps) }),
     store: createPaymentStore({ metrics: deps.metrics, events: deps.events }),
     now,
     fingerprintKey: () => fingerprintKeyFor(deps.database, deps.config),
