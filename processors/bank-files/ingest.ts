@@ -37,6 +37,7 @@ export function parseStatusFile(content: string): StatusReport {
     return parseCamt054(root);
   } catch (error) {
     if (error instanceof XmlError) throw new StatusFileError(`Malformed XML: ${error.message}`);
+    if (error instanceof RangeError) throw new StatusFileError(error.message);
     throw error;
   }
 }

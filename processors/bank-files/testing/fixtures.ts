@@ -74,8 +74,10 @@ export function harness(options: { credentials?: Partial<BankFilesCredentials>; 
   let clock = START;
   const now = () => clock;
   const state = options.state ?? createMemoryProcessorState();
-  const credentials = { ...CREDENTIALS, ...options.credentials };
-  const processor = configureProcessor(createBankFiles({ now }), credentials, { state });
+  // A field set to undefined is a field the deployment does not have.
+  const credentials = Object.fromEntries(Object.entries({ ...CREDENTIALS, ...options.credentials }).filter(([, value]) => value !== undefined)) as BankFilesCredentials;
+  const schemes = [...(credentials.sepaCreditorId ? (['sepa'] as const) : []), ...(credentials.achCompanyId ? (['ach'] as const) : [])];
+  const processor = configureProcessor(createBankFiles({ now, schemes }), credentials, { state });
   const caller = createProcessorCaller({ metrics: createMetrics(), logger: silentLogger, retry: { maxAttempts: 1, baseDelayMs: 1 } });
   const files = memoryTransport();
   const logger = options.logger ?? silentLogger;
