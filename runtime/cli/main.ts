@@ -1,4 +1,5 @@
 import { ConfigError } from '../config';
+import { serializeError } from '../log-errors';
 import type { NimbusDefinition } from '../nimbus';
 import { parseArgs } from './args';
 import { pluginCommands, runPluginCommand } from './commands';
@@ -52,7 +53,9 @@ export function runCli(definition: NimbusDefinition, argv: string[]): void {
     if (error instanceof ConfigError) {
       console.error(`nimbus: invalid configuration: ${error.message}`);
     } else {
-      console.error(`nimbus: ${error instanceof Error ? error.message : String(error)}`);
+      // The same scrubbing as the logs: a database error's message can carry bound parameters.
+      const safe = serializeError(error) as { message?: unknown };
+      console.error(`nimbus: ${typeof safe?.message === 'string' ? safe.message : String(error)}`);
     }
     process.exit(1);
   });
