@@ -38,6 +38,8 @@ export class Stats {
   /** Latency samples with the time they were taken, for drift over a soak. */
   timed: Array<{ at: number; ms: number }> = [];
   keepTimed = false;
+  /** The slowest answer seen per label (e.g. how long a 503 took while the database was gone). */
+  slowest = new Map<string, number>();
   /** Requests waiting for an answer, by replica base URL. */
   inFlight = new Map<string, number>();
 
@@ -102,7 +104,12 @@ export function createClient(options: ClientOptions) {
         parsed = undefined;
       }
       const code = parsed?.error?.code;
-      stats.count(code ? `${response.status} ${code}` : String(response.status));
+      const label = code ? `${response.status} ${code}` : String(response.status);
+      stats.count(label);
+      stats.slowest.set(label, Math.max(stats.slowest.get(label) ?? 0, ms));
+      if (response.status === 503 && code === 'database_unavailable' && !response.headers.get('retry-after') && stats.badErrors.length < 50) {
+        stats.badErrors.push(`${method} ${path} -> 503 database_unavailable without Retry-After`);
+      }
       if (response.status >= 500 && (response.status === 500 || !isEnvelope(parsed))) {
         if (stats.badErrors.length < 50) stats.badErrors.push(`${method} ${path} -> ${response.status} ${text.slice(0, 300)}`);
       }

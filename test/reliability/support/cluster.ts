@@ -85,6 +85,8 @@ export interface NodeProcess {
   start(): Promise<void>;
   rssMb(): number;
   restarts: number;
+  /** Exits nobody asked for (not a kill() of the drill), with the crash's last output. */
+  crashes: Array<{ at: number; code: number | null; output: string }>;
 }
 
 function rssOf(pid: number): number {
@@ -125,6 +127,7 @@ export function baseEnv(databaseUrl: string, extra: Record<string, string> = {})
 
 export function nodeProcess(name: string, role: Role, port: number, env: Record<string, string>): NodeProcess {
   let child: Subprocess<'ignore', 'pipe', 'pipe'> | undefined;
+  let killing = false;
   let buffer = '';
   const errors: string[] = [];
   const args = role === 'api' ? ['serve', '--no-worker'] : role === 'worker' ? ['worker'] : ['serve'];
@@ -142,7 +145,10 @@ export function nodeProcess(name: string, role: Role, port: number, env: Record<
           partial += text;
           const lines = partial.split('\n');
           partial = lines.pop() ?? '';
-          for (const line of lines) if (/"level":(50|60)/.test(line) && errors.length < 200) errors.push(line.slice(0, 600));
+          for (const line of lines) {
+            // pino level 50/60 (or their labels), or a crash report on stderr.
+            if (/"level":(50|60|"error"|"fatal")|^\w*Error: |^error: /.test(line) && errors.length < 200) errors.push(line.slice(0, 600));
+          }
         }
       } catch {
         // the process died; its output ends here
@@ -156,6 +162,7 @@ export function nodeProcess(name: string, role: Role, port: number, env: Record<
     port,
     url,
     restarts: 0,
+    crashes: [],
     pid: () => child?.pid ?? 0,
     alive: () => child !== undefined && child.exitCode === null && child.signalCode === null,
     output: () => buffer,
@@ -164,6 +171,7 @@ export function nodeProcess(name: string, role: Role, port: number, env: Record<
     async kill(signal = 'SIGKILL') {
       if (!child) return null;
       const running = child;
+      killing = true;
       running.kill(signal);
       const code = await Promise.race([running.exited, Bun.sleep(15_000).then(() => 'timeout' as const)]);
       if (code === 'timeout') {
@@ -176,6 +184,7 @@ export function nodeProcess(name: string, role: Role, port: number, env: Record<
     async start() {
       if (child && node.alive()) throw new Error(`${name} is already running`);
       if (child) node.restarts += 1;
+      killing = false;
       child = Bun.spawn([process.execPath, join(ROOT, 'main.ts'), ...args], {
         cwd: ROOT,
         env: { ...env, PORT: String(port) },
@@ -185,6 +194,10 @@ export function nodeProcess(name: string, role: Role, port: number, env: Record<
       });
       drain(child.stdout);
       drain(child.stderr);
+      const spawned = child;
+      void spawned.exited.then((code) => {
+        if (!killing && spawned === child) node.crashes.push({ at: Date.now(), code, output: buffer.slice(-2500) });
+      });
       const deadline = Date.now() + 90_000;
       while (Date.now() < deadline) {
         if (!node.alive()) throw new Error(`${name} exited during start:\n${buffer.slice(-3000)}`);
