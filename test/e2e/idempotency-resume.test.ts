@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   scripted.reset();
-  faulty.failNext(0);
+  faulty.heal();
 });
 
 const paymentCount = async () => (await call(t, 'GET', '/v1/payments?limit=100', acme.token)).body.data.length as number;
@@ -71,11 +71,13 @@ describe('payments', () => {
   test('a key whose claim could not be given back is in use until the claim lapses, then the retry resumes', async () => {
     scripted.authorize = async (input) => {
       const result = await scripted.defaults.authorize(input);
-      faulty.failNext(2); // the commit of the outcome, then the unlock after the 5xx
+      faulty.failNext(1, 'tenant'); // the commit of the outcome
+      faulty.failNext(Infinity, 'system'); // and the unlock after the 5xx
       return result;
     };
     const body = paymentBody(card(CARDS.visa), { capture_method: 'manual' });
     const first = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('crash-1'));
+    faulty.heal();
     expect(first.status).toBeGreaterThanOrEqual(500);
     scripted.authorize = scripted.defaults.authorize;
 

@@ -1,29 +1,40 @@
 import type { TestDatabase } from './db';
 
+type Kind = 'tenant' | 'system';
+
 /**
  * A database whose next transactions fail, as an outage between two statements of a
- * request would (the connection drops, the primary fails over). The wrapped database
- * is untouched: the test still reads and closes it directly.
+ * request would (the connection drops, the primary fails over). Tenant and system
+ * transactions are counted apart: background writes (audit trail, processor call
+ * records) run as the system, so a test aiming at a request's own tenant transaction
+ * is not thrown off by them. The wrapped database is untouched: the test still reads
+ * and closes it directly.
  */
 export interface FaultyDatabase {
   database: TestDatabase;
-  /** The next `count` transactions (tenant or system) fail before running. */
-  failNext(count: number): void;
+  /** The next `count` transactions of that kind fail before running (Infinity: until heal()). */
+  failNext(count: number, kind?: Kind): void;
+  /** Every transaction runs again. */
+  heal(): void;
 }
 
 export function faultyDatabase(inner: TestDatabase): FaultyDatabase {
-  let failures = 0;
-  const gate = <T>(run: () => Promise<T>): Promise<T> => {
-    if (failures > 0) {
-      failures -= 1;
+  const failures: Record<Kind, number> = { tenant: 0, system: 0 };
+  const gate = <T>(kind: Kind, run: () => Promise<T>): Promise<T> => {
+    if (failures[kind] > 0) {
+      failures[kind] -= 1;
       return Promise.reject(new Error('simulated database outage'));
     }
     return run();
   };
   const database: TestDatabase = {
     ...inner,
-    tenant: (tenantId, fn) => gate(() => inner.tenant(tenantId, fn)),
-    system: (fn) => gate(() => inner.system(fn)),
+    tenant: (tenantId, fn) => gate('tenant', () => inner.tenant(tenantId, fn)),
+    system: (fn) => gate('system', () => inner.system(fn)),
   };
-  return { database, failNext: (count) => void (failures = count) };
+  return {
+    database,
+    failNext: (count, kind = 'tenant') => void (failures[kind] = count),
+    heal: () => Object.assign(failures, { tenant: 0, system: 0 }),
+  };
 }
