@@ -218,6 +218,8 @@ export const ReversalRecord = Type.Object({
   attempts: Type.Integer(),
   refund: Type.Optional(Type.String()),
   note: Type.Optional(Type.String()),
+  /** A worker holds it until then (ms since epoch). */
+  claimedUntil: Type.Optional(Type.Number()),
 });
 export type ReversalRecord = Static<typeof ReversalRecord>;
 

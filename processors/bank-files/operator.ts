@@ -159,11 +159,22 @@ export function createBankFilesOperator(options: OperatorOptions) {
     return (await state.list<ReversalRecord>('reversal:')).map(({ value }) => value).filter((reversal) => reversal.status === 'open');
   }
 
+  /** Takes a reversal for five minutes, so two workers never turn one return into two refunds. */
+  async function claimReversal(paymentReference: string): Promise<boolean> {
+    return state.transaction(async (tx) => {
+      const reversal = await tx.get<ReversalRecord>(keys.reversal(paymentReference));
+      if (!reversal || reversal.status === 'done' || (reversal.claimedUntil ?? 0) > now()) return false;
+      await tx.put(keys.reversal(paymentReference), { ...reversal, claimedUntil: now() + 300_000 });
+      return true;
+    });
+  }
+
   async function settleReversal(paymentReference: string, result: { done: boolean; refund?: string; note?: string }): Promise<void> {
     await state.transaction(async (tx) => {
       const reversal = await tx.get<ReversalRecord>(keys.reversal(paymentReference));
       if (!reversal || reversal.status === 'done') return;
       reversal.attempts += 1;
+      delete reversal.claimedUntil;
       if (result.done) reversal.status = 'done';
       if (result.refund) reversal.refund = result.refund;
       if (result.note) reversal.note = result.note;
@@ -201,6 +212,7 @@ export function createBankFilesOperator(options: OperatorOptions) {
     receiveFiles,
     settleDue,
     openReversals,
+    claimReversal,
     settleReversal,
     trace,
     files,
