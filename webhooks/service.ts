@@ -72,8 +72,9 @@ function normalizedEvents(events: readonly string[]): string[] {
 }
 
 /** `forUpdate` before writing secret columns: a concurrent rotation must not be overwritten with what was read before it. */
-async function findEndpoint(tx: Tx, id: string, param = 'id', forUpdate = false): Promise<EndpointRow> {
-  const query = tx.select().from(schema.webhookEndpoints).where(eq(schema.webhookEndpoints.id, id)).limit(1);
+async function findEndpoint(tx: Tx, tenantId: string, id: string, param = 'id', forUpdate = false): Promise<EndpointRow> {
+  // The tenant predicate is the first layer of isolation; row-level security is the second.
+  const query = tx.select().from(schema.webhookEndpoints).where(and(eq(schema.webhookEndpoints.tenantId, tenantId), eq(schema.webhookEndpoints.id, id))).limit(1);
   const [row] = forUpdate ? await query.for('update') : await query;
   if (!row) throw resourceMissing('webhook endpoint', id, param);
   return row;
@@ -138,7 +139,7 @@ export async function createEndpoint(database: Database, tenantId: string, body:
 }
 
 export async function getEndpoint(database: Database, tenantId: string, id: string): Promise<WebhookEndpoint> {
-  return endpointResource(await database.tenant(tenantId, (tx) => findEndpoint(tx, id)));
+  return endpointResource(await database.tenant(tenantId, (tx) => findEndpoint(tx, tenantId, id)));
 }
 
 /** The seq of a list cursor, looked up in the same scope (another tenant's id is simply unknown: 404). */
@@ -153,7 +154,8 @@ async function cursorSeq(tx: Tx, table: typeof schema.webhookEndpoints | typeof 
 export async function listEndpoints(database: Database, tenantId: string, params: ListParams) {
   return database.tenant(tenantId, async (tx) => {
     const table = schema.webhookEndpoints;
-    const page = pageQuery(table, params, await cursorSeq(tx, table, params, 'webhook endpoint'));
+    const scope = eq(table.tenantId, tenantId);
+    const page = pageQuery(table, params, await cursorSeq(tx, table, params, 'webhook endpoint', scope), [scope]);
     const rows = await tx.select().from(table).where(page.where).orderBy(page.orderBy).limit(page.take);
     const { data, hasMore } = toPage(rows, params.limit, page.reverse);
     return { object: 'list' as const, data: data.map(endpointResource), has_more: hasMore };
@@ -164,7 +166,7 @@ export async function updateEndpoint(database: Database, tenantId: string, id: s
   const url = body.url === undefined ? undefined : await checkedUrl(body.url, options);
   const ring = await keyringFor(database, options.secretKeys);
   return database.tenant(tenantId, async (tx) => {
-    const current = await findEndpoint(tx, id, 'id', true);
+    const current = await findEndpoint(tx, tenantId, id, 'id', true);
     // Any write also seals what is not yet sealed under the current key.
     const changes: Partial<typeof schema.webhookEndpoints.$inferInsert> = { ...secretUpgrade(ring, current, false), updatedAt: sql`now()` as never };
     if (url !== undefined) changes.url = url;
@@ -176,15 +178,19 @@ export async function updateEndpoint(database: Database, tenantId: string, id: s
       changes.disabledReason = null;
       changes.failingSince = null;
     }
-    const [row] = await tx.update(schema.webhookEndpoints).set(changes).where(eq(schema.webhookEndpoints.id, id)).returning();
+    const [row] = await tx
+      .update(schema.webhookEndpoints)
+      .set(changes)
+      .where(and(eq(schema.webhookEndpoints.tenantId, tenantId), eq(schema.webhookEndpoints.id, id)))
+      .returning();
     return endpointResource(row!);
   });
 }
 
 export async function deleteEndpoint(database: Database, tenantId: string, id: string) {
   await database.tenant(tenantId, async (tx) => {
-    await findEndpoint(tx, id);
-    await tx.delete(schema.webhookEndpoints).where(eq(schema.webhookEndpoints.id, id));
+    await findEndpoint(tx, tenantId, id);
+    await tx.delete(schema.webhookEndpoints).where(and(eq(schema.webhookEndpoints.tenantId, tenantId), eq(schema.webhookEndpoints.id, id)));
   });
   return { id, object: 'webhook_endpoint' as const, deleted: true as const };
 }
@@ -210,7 +216,7 @@ export async function rotateSecret(database: Database, tenantId: string, id: str
   const ring = await keyringFor(database, options.secretKeys);
   const secret = generateSecret();
   const row = await database.tenant(tenantId, async (tx) => {
-    const current = await findEndpoint(tx, id, 'id', true);
+    const current = await findEndpoint(tx, tenantId, id, 'id', true);
     const previous = previousForOverlap(ring, id, current.secret);
     const [updated] = await tx
       .update(schema.webhookEndpoints)
@@ -220,7 +226,7 @@ export async function rotateSecret(database: Database, tenantId: string, id: str
         previousSecretExpiresAt: previous === undefined ? null : (sql`now() + (${overlapMs}::double precision * interval '1 millisecond')` as never),
         updatedAt: sql`now()` as never,
       })
-      .where(eq(schema.webhookEndpoints.id, id))
+      .where(and(eq(schema.webhookEndpoints.tenantId, tenantId), eq(schema.webhookEndpoints.id, id)))
       .returning();
     return updated!;
   });
@@ -229,9 +235,9 @@ export async function rotateSecret(database: Database, tenantId: string, id: str
 
 export async function listDeliveries(database: Database, tenantId: string, endpointId: string, params: ListParams) {
   return database.tenant(tenantId, async (tx) => {
-    await findEndpoint(tx, endpointId);
+    await findEndpoint(tx, tenantId, endpointId);
     const table = schema.webhookDeliveries;
-    const scope = eq(table.endpointId, endpointId);
+    const scope = and(eq(table.tenantId, tenantId), eq(table.endpointId, endpointId))!;
     const page = pageQuery(table, params, await cursorSeq(tx, table, params, 'webhook delivery', scope), [scope]);
     const rows = await tx
       .select({ delivery: table, eventType: schema.events.type })
@@ -256,11 +262,11 @@ export async function listDeliveries(database: Database, tenantId: string, endpo
  */
 export async function redeliverEvent(database: Database, tenantId: string, eventId: string, endpointId?: string) {
   return database.tenant(tenantId, async (tx) => {
-    const [event] = await tx.select().from(schema.events).where(eq(schema.events.id, eventId)).limit(1);
+    const [event] = await tx.select().from(schema.events).where(and(eq(schema.events.tenantId, tenantId), eq(schema.events.id, eventId))).limit(1);
     if (!event) throw resourceMissing('event', eventId, 'id');
     let targets: string[];
     if (endpointId !== undefined) {
-      const endpoint = await findEndpoint(tx, endpointId, 'endpoint');
+      const endpoint = await findEndpoint(tx, tenantId, endpointId, 'endpoint');
       if (endpoint.status !== 'enabled') {
         throw unexpectedState('webhook_endpoint_disabled', `Webhook endpoint '${endpointId}' is disabled: enable it before redelivering.`);
       }
@@ -271,6 +277,7 @@ export async function redeliverEvent(database: Database, tenantId: string, event
         .from(schema.webhookEndpoints)
         .where(
           and(
+            eq(schema.webhookEndpoints.tenantId, tenantId),
             eq(schema.webhookEndpoints.status, 'enabled'),
             or(arrayContains(schema.webhookEndpoints.enabledEvents, ['*']), arrayContains(schema.webhookEndpoints.enabledEvents, [event.type])),
           ),
