@@ -27,7 +27,16 @@ import { startDrillReceiver } from './support/receiver';
 import { verify, waitForDeliveries, waitForSettled } from './support/verify';
 
 const SIZE = sized({
-  ci: { flows: 200, maxMs: 22_000, concurrency: 6, outages: [{ at: 6_000, holdMs: 4_000 }], horizonMs: 60_000 },
+  ci: {
+    flows: 200,
+    maxMs: 24_000,
+    concurrency: 6,
+    outages: [
+      { at: 5_000, holdMs: 0 },
+      { at: 12_000, holdMs: 4_000 },
+    ],
+    horizonMs: 60_000,
+  },
   long: {
     flows: 1_000,
     maxMs: 150_000,
@@ -61,6 +70,7 @@ interface OutageDrill {
   title: string;
   cluster: Cluster;
   receiver: (typeof receivers)[number];
+  schedule: Array<{ at: number; holdMs: number }>;
   /** Takes the database away for `holdMs` (0: only the termination), then brings it back. */
   outage(holdMs: number): Promise<Omit<Outage, 'startedAt' | 'endedAt'>>;
 }
@@ -77,7 +87,7 @@ async function runOutageDrill(setup: OutageDrill): Promise<void> {
   const outages: Outage[] = [];
   const loadStarted = Date.now();
   const chaos = (async () => {
-    for (const planned of SIZE.outages) {
+    for (const planned of setup.schedule) {
       await Bun.sleep(Math.max(0, loadStarted + planned.at - Date.now()));
       const startedAt = Date.now();
       const done = await setup.outage(planned.holdMs);
@@ -103,7 +113,7 @@ async function runOutageDrill(setup: OutageDrill): Promise<void> {
   const checks = new Checks();
   const readiness: string[] = [];
   for (const { node, watch } of watchers) {
-    for (const outage of outages.filter((o) => o.kind !== 'terminate only')) {
+    for (const outage of outages.filter((o) => o.kind !== 'terminate only' && o.kind !== 'restart (no hold)')) {
       const down = watch.transitions.find((t) => t.at >= outage.startedAt && t.at <= outage.endedAt + 2_000 && t.status !== 200);
       const up = watch.transitions.find((t) => t.at > outage.endedAt && t.status === 200);
       readiness.push(`${node.name}: ${down ? `${down.status || 'no answer'} after ${((down.at - outage.startedAt) / 1000).toFixed(1)} s` : 'never 503'}, 200 ${up ? `${((up.at - outage.endedAt) / 1000).toFixed(1)} s after the return` : 'never again'}`);
@@ -113,7 +123,7 @@ async function runOutageDrill(setup: OutageDrill): Promise<void> {
     checks.that(node.crashes.length === 0, `${node.name} did not crash (${node.crashes[0]?.output.split('\n').filter((l) => /Error/.test(l)).slice(-1)[0] ?? ''})`);
   }
   const unavailable = stats.of('503 database_unavailable');
-  checks.that(outages.length === SIZE.outages.length, 'every planned outage happened');
+  checks.that(outages.length === setup.schedule.length, 'every planned outage happened');
   checks.that(outages.every((outage) => outage.terminated > 0), 'every outage terminated live server connections');
   checks.that(unavailable > 0, 'requests during the outage answered 503 database_unavailable');
   checks.that(stats.badErrors.length === 0, `no 500, every 5xx in the error envelope, every database_unavailable with Retry-After (${stats.badErrors[0] ?? ''})`);
@@ -180,6 +190,7 @@ test('drill 3a: every server connection terminated, new ones refused for a while
     drill: 'database-terminate',
     title: 'pg_terminate_backend of every server connection, then no new connections for a while',
     cluster,
+    schedule: SIZE.outages,
     receiver: receivers[0]!,
     async outage(holdMs) {
       if (holdMs > 0) through.refuse();
@@ -215,6 +226,7 @@ test.skipIf(!PG_RESTART)('drill 3b: PostgreSQL restarted under load', async () =
     drill: 'database-restart',
     title: 'PostgreSQL restarted (pg_ctlcluster stop -m fast, held down, start)',
     cluster,
+    schedule: sized({ ci: [{ at: 8_000, holdMs: 3_000 }], long: [{ at: 20_000, holdMs: 5_000 }, { at: 80_000, holdMs: 0 }] }),
     receiver: receivers[1]!,
     async outage(holdMs) {
       const before = await countBackends(cluster);
@@ -226,7 +238,7 @@ test.skipIf(!PG_RESTART)('drill 3b: PostgreSQL restarted under load', async () =
         pgctl(['start']);
         await serverBack();
       }
-      return { kind: 'restart', terminated: before };
+      return { kind: holdMs > 0 ? 'restart' : 'restart (no hold)', terminated: before };
     },
   });
 }, sized({ ci: 240_000, long: 900_000 }));
