@@ -7,6 +7,7 @@
 import { audit } from './plugins/audit';
 import { auth } from './plugins/auth';
 import { bankFiles } from './plugins/bank-files';
+import { supportConsole } from './plugins/console';
 import { events } from './plugins/events';
 import { idempotency } from './plugins/idempotency';
 import { docs, ops } from './plugins/ops';
@@ -20,6 +21,7 @@ import { createSimulator } from './processors/simulator';
 import { createStripe } from './processors/stripe';
 import { defineNimbus } from './runtime/nimbus';
 import { webhooks } from './webhooks';
+import { webhookSupport } from './webhooks/support-routes';
 
 export default defineNimbus({
   // Stripe (and card_token, which only Stripe takes) when STRIPE_SECRET_KEY is set: see processors/stripe/README.md.
@@ -28,5 +30,5 @@ export default defineNimbus({
   // Bank files (SEPA Direct Debit, ACH) when BANK_FILES_SEPA_CREDITOR_ID or BANK_FILES_ACH_COMPANY_ID is set: see processors/bank-files/README.md.
   processors: [...(process.env.STRIPE_SECRET_KEY ? [createStripe()] : []), ...bankFilesFromEnv(process.env), createSimulator()],
   // Global hooks first: audit and idempotency wrap every route registered after them.
-  plugins: [audit, idempotency, docs, ops, auth, tenancy, webhooks, payments, events, bankFiles],
+  plugins: [audit, idempotency, docs, ops, auth, tenancy, webhooks, payments, events, webhookSupport, supportConsole, bankFiles],
 });
