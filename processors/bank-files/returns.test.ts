@@ -136,7 +136,7 @@ describe('ACH', () => {
     expect(lines.filter((line) => line.startsWith('6')).map((line) => line.slice(1, 3)).sort()).toEqual(['22', '32']);
     expect((await h.syncRefund(refunds[1]!) as Ok).value).toMatchObject({ status: 'failed', code: 'R02' });
     h.setClock('2026-12-04T12:00:00.000Z');
-    expect(await h.operator.settleDue()).toEqual([{ kind: 'refund', reference: refunds[0], status: 'succeeded' }]);
+    expect(await h.operator.settleDue()).toEqual([{ kind: 'refund', reference: refunds[0]!, status: 'succeeded' }]);
   });
 });
 

@@ -126,8 +126,9 @@ export function parseXml(source: string): XmlElement {
       const selfClosing = raw.endsWith('/');
       const body = selfClosing ? raw.slice(0, -1) : raw;
       const match = /^([A-Za-z_][\w.:-]*)/.exec(body) ?? fail('Malformed start tag');
-      const element: XmlElement = { name: localName(match[1]), attributes: {}, children: [], text: '' };
-      for (const attribute of body.slice(match[1].length).matchAll(ATTRIBUTE)) {
+      const tag = match[1]!;
+      const element: XmlElement = { name: localName(tag), attributes: {}, children: [], text: '' };
+      for (const attribute of body.slice(tag.length).matchAll(ATTRIBUTE)) {
         const value = decodeEntities(attribute[3] ?? attribute[4] ?? '');
         if (attribute[1] === 'xmlns') element.namespace = value;
         else element.attributes[localName(attribute[1]!)] = value;

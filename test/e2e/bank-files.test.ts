@@ -108,6 +108,9 @@ describe('debits through bank files', () => {
       expect(payment).toMatchObject({ status: 'processing', processor: 'bank-files', processor_reference: expect.stringMatching(/^bfp-/) });
     }
     expect(payments.sepaSettles.payment_method.sepa_debit).toMatchObject({ last4: '3000', mandate_reference: 'MNDT-E2E-1' });
+    // A SEPA transfer the payer would push has no mandate to collect on: refused, not failed over.
+    const transfer = await pay({ type: 'bank_transfer', bank_transfer: { scheme: 'sepa', iban: SEPA_ACCOUNTS.settles, account_holder_name: 'Jane' } }, 'EUR');
+    expect(transfer).toMatchObject({ status: 'failed', processor: 'bank-files', failure: { code: 'processing_error' } });
     expect(await service.tick()).toMatchObject({ files: 0 }); // 08:00: before the 09:00 cut-off
     expect(existsSync(join(root, 'outbox'))).toBe(false);
   });
@@ -170,8 +173,8 @@ describe('debits through bank files', () => {
   });
 
   test('events reach the webhook endpoint', async () => {
-    // 5 debits x (created, processing, outcome), 2 refunds x (created, succeeded).
-    const received = await receiver.waitFor(19, 15_000);
+    // 5 debits x (created, processing, outcome), the refused transfer (created, failed), 2 refunds x (created, succeeded).
+    const received = await receiver.waitFor(21, 15_000);
     const types = received.map((request) => JSON.parse(request.body).type as string);
     for (const type of ['payment.processing', 'payment.succeeded', 'payment.failed', 'refund.created', 'refund.succeeded']) expect(types).toContain(type);
     const failed = received.map((request) => JSON.parse(request.body)).find((event) => event.type === 'payment.failed' && event.data.object.id === payments.sepaClosed.id);
