@@ -29,13 +29,13 @@ import { verify, waitForDeliveries, waitForSettled } from './support/verify';
 const SIZE = sized({
   ci: {
     flows: 200,
-    maxMs: 24_000,
+    maxMs: 18_000,
     concurrency: 6,
     outages: [
-      { at: 5_000, holdMs: 0 },
-      { at: 12_000, holdMs: 4_000 },
+      { at: 4_000, holdMs: 0 },
+      { at: 9_000, holdMs: 4_000 },
     ],
-    horizonMs: 60_000,
+    horizonMs: 30_000,
   },
   long: {
     flows: 1_000,
@@ -157,6 +157,7 @@ async function runOutageDrill(setup: OutageDrill): Promise<void> {
       ['503 database_unavailable', `${unavailable} answers, slowest ${((stats.slowest.get('503 database_unavailable') ?? 0) / 1000).toFixed(2)} s`],
       ['answers 5xx / network', fiveHundreds(stats)],
       ['500 or bad 5xx', stats.badErrors.length],
+      ['keys unresolved at horizon / still claimed at the end', `${verdict.unresolved} / ${verdict.claimedKeys} (horizon ${SIZE.horizonMs / 1000} s; 409 idempotency_key_in_use answers: ${stats.of('409 idempotency_key_in_use')})`],
       ['hangs (> 15 s)', stats.hangs],
       ['readiness', readiness.join('; ') || 'n/a'],
       ['error log lines (all processes)', errorLogs],
@@ -226,7 +227,7 @@ test.skipIf(!PG_RESTART)('drill 3b: PostgreSQL restarted under load', async () =
     drill: 'database-restart',
     title: 'PostgreSQL restarted (pg_ctlcluster stop -m fast, held down, start)',
     cluster,
-    schedule: sized({ ci: [{ at: 8_000, holdMs: 3_000 }], long: [{ at: 20_000, holdMs: 5_000 }, { at: 80_000, holdMs: 0 }] }),
+    schedule: sized({ ci: [{ at: 6_000, holdMs: 3_000 }], long: [{ at: 20_000, holdMs: 5_000 }, { at: 80_000, holdMs: 0 }] }),
     receiver: receivers[1]!,
     async outage(holdMs) {
       const before = await countBackends(cluster);

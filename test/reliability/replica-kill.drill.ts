@@ -18,7 +18,7 @@ import { startDrillReceiver } from './support/receiver';
 import { verify, waitForDeliveries, waitForSettled } from './support/verify';
 
 const SIZE = sized({
-  ci: { flows: 220, maxMs: 30_000, concurrency: 6, kills: [9_000], downMs: 2_000, horizonMs: 20_000, settleMs: 40_000 },
+  ci: { flows: 220, maxMs: 20_000, concurrency: 6, kills: [7_000], downMs: 2_000, horizonMs: 20_000, settleMs: 40_000 },
   long: { flows: 1_500, maxMs: 240_000, concurrency: 8, kills: [60_000, 150_000], downMs: 5_000, horizonMs: 150_000, settleMs: 120_000 },
 });
 /** A killed replica's claims hold its keys until their lock runs out (DEFAULT_LOCK_MS in plugins/idempotency/store.ts). */
@@ -76,6 +76,7 @@ test('drill 1: a replica killed mid-traffic loses nothing and doubles nothing', 
   checks.that(verdict.mismatches === 0, 'NimbusPay and the processor agree');
   checks.that(stats.badErrors.length === 0, `no 500 and no 5xx without the error envelope (${stats.badErrors[0] ?? ''})`);
   checks.that(stats.hangs === 0, 'no request held past the client timeout');
+  checks.that(c.nodes.every((node) => node.crashes.length === 0), `no process crashed on its own (${c.nodes.flatMap((n) => n.crashes.map(() => n.name)).join(', ')})`);
   const unexpected = unexpectedAnswers(stats, []);
   checks.that(unexpected.length === 0, `only expected answers (${unexpected.join(', ')})`);
   // Keys a killed replica had claimed answer 409 idempotency_key_in_use until the claim's lock runs out.
@@ -99,7 +100,7 @@ test('drill 1: a replica killed mid-traffic loses nothing and doubles nothing', 
       ['flows / payments / refunds', `${load.flows} / ${verdict.payments} / ${verdict.refunds}`],
       ['processor authorizations', `${verdict.authorizations} (one per payment that reached it)`],
       ['events / webhook requests', `${verdict.events} / ${receiver.total()} (${verdict.webhookResends} re-sends of the same webhook-id)`],
-      ['keys unresolved at horizon', `${verdict.unresolved} (horizon ${SIZE.horizonMs / 1000} s, claim lock ${IDEMPOTENCY_LOCK_MS / 1000} s)`],
+      ['keys unresolved at horizon / still claimed', `${verdict.unresolved} / ${verdict.claimedKeys} (horizon ${SIZE.horizonMs / 1000} s, claim lock ${IDEMPOTENCY_LOCK_MS / 1000} s)`],
       ['answers 5xx / network', fiveHundreds(stats)],
       ['answers', stats.statusTable()],
       ['NimbusPay vs processor mismatches', verdict.mismatches],

@@ -24,6 +24,8 @@ export interface Verdict {
   mismatches: number;
   /** Keys whose request never got a final answer within the horizon (their object, if any, is still checked). */
   unresolved: number;
+  /** Idempotency keys still claimed (in_progress) at the end: a retry with them answers 409 until the claim's lock runs out. */
+  claimedKeys: number;
   payments: number;
   refunds: number;
   events: number;
@@ -83,6 +85,7 @@ export async function verify(sql: Sql, journal: Journal, receiver?: DrillReceive
     stuck: 0,
     mismatches: 0,
     unresolved: 0,
+    claimedKeys: 0,
     payments: 0,
     refunds: 0,
     events: 0,
@@ -96,6 +99,8 @@ export async function verify(sql: Sql, journal: Journal, receiver?: DrillReceive
   const refunds = (await sql`select id, payment_id, amount::float8 as amount, status, metadata->>'drill_key' as drill_key from refunds`) as unknown as RefundRow[];
   const ledgerRows = (await sql`select key, value from processor_state where processor = 'simulator'`) as unknown as Array<{ key: string; value: unknown }>;
   verdict.payments = payments.length;
+  const [claimed] = (await sql`select count(*)::int as n from idempotency_keys where state = 'in_progress'`) as unknown as Array<{ n: number }>;
+  verdict.claimedKeys = claimed?.n ?? 0;
   verdict.refunds = refunds.length;
 
   const byId = new Map(payments.map((p) => [p.id, p]));
