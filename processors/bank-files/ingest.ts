@@ -5,6 +5,7 @@ import { isCamt054, parseCamt054, StatusFileError, type StatusItem, type StatusR
 import { isReturnCode, returnMessage } from './codes.ts';
 import type { FileRecord, InboundRecord, PaymentRecord, RefundRecord, ReversalRecord } from './model.ts';
 import { looksLikeNacha, parseNachaReturns } from './nacha-returns.ts';
+import { achSettled } from './operations.ts';
 import type { Settings } from './settings.ts';
 import { isPaymentReference, isRefundReference, keys, type Outcome } from './store.ts';
 import { parseXml, XmlError } from './xml.ts';
@@ -54,6 +55,8 @@ class Application {
   constructor(
     private readonly tx: ProcessorStateTx,
     private readonly at: string,
+    /** An ACH entry past its return window has settled, whether or not the worker has recorded it yet. */
+    private readonly settledByCalendar: (record: PaymentRecord | RefundRecord) => boolean,
   ) {}
 
   async entry(item: StatusItem): Promise<Entry | undefined> {
@@ -93,6 +96,9 @@ class Application {
     const code = item.code && isReturnCode(item.code) ? item.code : 'MS03';
     const message = returnMessage(code);
     if (!entry) return void this.unmatched++;
+    // `sync` may already have told the payments layer it succeeded: record that first, so
+    // this return is a reversal and not a failure the payments layer would ignore.
+    if (this.settledByCalendar(entry.record)) await this.settle(entry, entry.kind === 'payment' ? 'CRDT' : 'DBIT');
     if (entry.kind === 'refund') {
       if (entry.record.status === 'queued' || entry.record.status === 'submitted') await this.failRefund(entry.record, code, message);
       else this.unmatched++; // a refund already booked and then returned: money back on our account, for a person
@@ -193,7 +199,7 @@ export async function ingestStatusFile(deps: IngestDeps, file: { name: string; c
   return state.transaction(async (tx) => {
     const again = await tx.get<InboundRecord>(keys.inbound(id));
     if (again) return { ...again, duplicate: true, outcomes: [], reversals: [] };
-    const application = new Application(tx, at);
+    const application = new Application(tx, at, (record) => achSettled(deps.settings, record, now()));
     for (const item of report.items.filter((candidate) => candidate.kind === 'return')) await application.returned(item);
     for (const item of report.items.filter((candidate) => candidate.kind === 'booking')) await application.booking(item);
     await application.closeFiles();

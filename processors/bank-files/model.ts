@@ -124,7 +124,7 @@ export type EntryStatus = Static<typeof EntryStatus>;
 export const PaymentRecord = Type.Object({
   reference: Type.String(),
   scheme: Type.Union([Type.Literal('sepa'), Type.Literal('ach')]),
-  /** Identifies "the same request" on replay: amount, currency, scheme, account last4, mandate. */
+  /** Identifies "the same request" on replay: amount, currency, scheme, a keyed hash of the account, mandate. */
   fingerprint: Type.String(),
   amount: Type.Integer(),
   currency: Type.String(),

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { assertNever } from '../../runtime/assert-never.ts';
 import { ProcessorError } from '../sdk/errors.ts';
 import type { AuthorizeInputFor, ProcessorState } from '../sdk/index.ts';
@@ -59,8 +60,10 @@ function accept(input: AuthorizeInputFor<Methods>, settings: Settings): Accepted
   return accepted;
 }
 
-function lastFour(account: AccountDetails): string {
-  return account.scheme === 'sepa' ? account.iban.slice(-4) : account.account.slice(-4);
+/** A keyed hash of the account (never the number itself), so a replay with another account is told apart. */
+function accountFingerprint(settings: Settings, account: AccountDetails): string {
+  const identifier = account.scheme === 'sepa' ? account.iban : `${account.routing}:${account.account}`;
+  return createHmac('sha256', settings.keys.callback).update(`account:${identifier}`).digest('hex').slice(0, 32);
 }
 
 export const streamOf = (scheme: Scheme, kind: 'payment' | 'refund'): Stream => (scheme === 'ach' ? 'ach' : kind === 'payment' ? 'sepa-dd' : 'sepa-ct');
@@ -68,7 +71,7 @@ export const streamOf = (scheme: Scheme, kind: 'payment' | 'refund'): Stream => 
 export async function authorize({ state, settings, now }: Deps, input: AuthorizeInputFor<Methods>): Promise<AuthorizeResult> {
   const accepted = accept(input, settings);
   const reference = referenceFor('payment', input.idempotencyKey);
-  const fingerprint = [input.amount, input.currency, accepted.scheme, lastFour(accepted.account), accepted.mandate?.reference ?? ''].join('|');
+  const fingerprint = [input.amount, input.currency, accepted.scheme, accountFingerprint(settings, accepted.account), accepted.mandate?.reference ?? ''].join('|');
   return state.transaction(async (tx) => {
     const existing = await tx.get<PaymentRecord>(keys.payment(reference));
     if (existing) {
@@ -180,7 +183,7 @@ export function achSettlesOn(settings: Settings, effectiveDate: string): string 
   return addBankingDays('fedach', effectiveDate, settings.ach?.settlementDays ?? 2);
 }
 
-function achSettled(settings: Settings, record: PaymentRecord | RefundRecord, now: number): boolean {
+export function achSettled(settings: Settings, record: PaymentRecord | RefundRecord, now: number): boolean {
   return record.scheme === 'ach' && record.status === 'submitted' && !!record.placement && achSettlesOn(settings, record.placement.date) <= isoDate(new Date(now));
 }
 

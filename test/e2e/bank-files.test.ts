@@ -251,3 +251,24 @@ describe('no account number escapes', () => {
     expect(stored).toContain('bfp-'); // the scan did read the processor state
   });
 });
+
+describe('the OpenAPI document of a deployment with bank files', () => {
+  test('describes the admin routes and passes redocly lint (recommended rules)', async () => {
+    const text = await (await t.request('GET', '/docs/json')).text();
+    const document = JSON.parse(text) as Json;
+    expect(Object.keys(document.paths).filter((path) => path.startsWith('/v1/bank_files')).sort()).toEqual([
+      '/v1/bank_files/files',
+      '/v1/bank_files/files/{id}/resend',
+      '/v1/bank_files/status_files',
+      '/v1/bank_files/traces/{reference}',
+    ]);
+    const file = join(root, 'openapi.json');
+    writeFileSync(file, text);
+    const lint = Bun.spawnSync(
+      ['node', 'node_modules/@redocly/cli/bin/cli.js', 'lint', file, '--extends', 'recommended', '--skip-rule', 'no-empty-servers', '--format', 'stylish'],
+      { env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true', NO_COLOR: '1' } },
+    );
+    if (lint.exitCode !== 0) console.error(lint.stdout.toString() + lint.stderr.toString());
+    expect(lint.exitCode).toBe(0);
+  }, 60_000);
+});
