@@ -62,7 +62,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
       {
         scopes: ['webhooks:write'],
         body: CreateEndpointBody,
-        response: { 201: WebhookEndpointWithSecret, ...errorResponses(400, 401, 403) },
+        response: { 201: WebhookEndpointWithSecret, ...errorResponses(400, 401, 403, 409, 413, 422) },
         detail: {
           tags: [TAG],
           summary: 'Create a webhook endpoint',
@@ -84,7 +84,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
     .get('/v1/webhook_endpoints/:id', ({ params, request }) => getEndpoint(database, tenantOf(request), params.id), {
       scopes: ['webhooks:read', 'webhooks:write'],
       params: IdParams,
-      response: { 200: WebhookEndpoint, ...errorResponses(401, 403, 404) },
+      response: { 200: WebhookEndpoint, ...errorResponses(400, 401, 403, 404) },
       detail: { tags: [TAG], summary: 'Retrieve a webhook endpoint', operationId: 'getWebhookEndpoint' },
     })
     .patch(
@@ -98,7 +98,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
         scopes: ['webhooks:write'],
         params: IdParams,
         body: UpdateEndpointBody,
-        response: { 200: WebhookEndpoint, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: WebhookEndpoint, ...errorResponses(400, 401, 403, 404, 413) },
         detail: {
           tags: [TAG],
           summary: 'Update a webhook endpoint',
@@ -117,7 +117,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
       {
         scopes: ['webhooks:write'],
         params: IdParams,
-        response: { 200: DeletedEndpoint, ...errorResponses(401, 403, 404) },
+        response: { 200: DeletedEndpoint, ...errorResponses(400, 401, 403, 404, 413) },
         detail: { tags: [TAG], summary: 'Delete a webhook endpoint and its delivery history', operationId: 'deleteWebhookEndpoint' },
       },
     )
@@ -131,7 +131,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
       {
         scopes: ['webhooks:write'],
         params: IdParams,
-        response: { 200: WebhookEndpointWithSecret, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: WebhookEndpointWithSecret, ...errorResponses(400, 401, 403, 404, 409, 413, 422) },
         detail: {
           tags: [TAG],
           summary: 'Rotate the signing secret',
@@ -170,7 +170,7 @@ export function webhookRoutes(deps: WebhookRoutesDeps) {
         scopes: ['webhooks:write'],
         params: IdParams,
         body: RedeliverBody,
-        response: { 202: Redelivery, ...errorResponses(400, 401, 403, 404, 409) },
+        response: { 202: Redelivery, ...errorResponses(400, 401, 403, 404, 409, 413, 422) },
         detail: {
           tags: [TAG],
           summary: 'Queue a fresh delivery of an event',

@@ -1,7 +1,10 @@
+import { Type } from '@sinclair/typebox';
 import { Elysia } from 'elysia';
 import type { Database } from '../../db';
 import type { Config } from '../../runtime/config';
 import { RawBody } from '../../runtime/http';
+import { errorResponseObject, RetryAfter } from '../../runtime/http/schemas';
+import { isStorableText } from '../../runtime/http/validation';
 import type { Logger } from '../../runtime/logger';
 import type { Env } from '../../runtime/plugin';
 import { clientAddress, trustedProxies } from './client-address';
@@ -131,15 +134,18 @@ export function tokenEndpoint(deps: TokenEndpointDeps) {
       throw new OAuthError('unsupported_grant_type', 'Only the client_credentials grant is supported.');
     }
     const credentials = credentialsOf(request, params);
+    // No client id holds NUL or an unpaired surrogate, and the database cannot even look
+    // one up: such an id is an unknown client (401 invalid_client, RFC 6749), not a /v1 400.
+    const clientId = credentials?.clientId && isStorableText(credentials.clientId) ? credentials.clientId : undefined;
     // A client id (or this client at this address) that keeps failing is refused before any
     // check. An address that keeps failing is refused only for failures: other clients
     // behind the same proxy or NAT keep getting tokens.
-    const clientKeys = credentials?.clientId ? [`client:${credentials.clientId}`, `client:${credentials.clientId}|address:${address}`] : [];
+    const clientKeys = clientId ? [`client:${clientId}`, `client:${clientId}|address:${address}`] : [];
     const addressKey = `address:${address}`;
     const clientWait = await limiter.blockedFor(clientKeys);
     if (clientWait > 0) throw rateLimited(clientWait);
     const addressWait = await limiter.blockedFor([addressKey]);
-    const client = credentials?.clientId ? await findClient(deps.database, credentials.clientId) : undefined;
+    const client = clientId ? await findClient(deps.database, clientId) : undefined;
     const secretKey = await clientSecretKeyFor(deps.database);
     const secretOk = await verifySecret(credentials?.clientSecret ?? '', client?.secretHash, secretKey);
     if (!credentials || !client || !secretOk || client.revokedAt !== null) {
@@ -192,8 +198,19 @@ export function tokenEndpoint(deps: TokenEndpointDeps) {
         responses: {
           200: { description: 'The access token (Cache-Control: no-store).', content: { 'application/json': { schema: TokenResponse } } },
           400: { description: 'invalid_request, invalid_scope or unsupported_grant_type.', content: { 'application/json': { schema: OAuthErrorResponse } } },
-          401: { description: 'invalid_client (with WWW-Authenticate: Basic).', content: { 'application/json': { schema: OAuthErrorResponse } } },
-          429: { description: 'rate_limited: too many failed authentications (with Retry-After).', content: { 'application/json': { schema: OAuthErrorResponse } } },
+          401: {
+            description: 'invalid_client (with WWW-Authenticate: Basic).',
+            headers: { 'WWW-Authenticate': { schema: Type.String({ description: 'Basic realm="nimbuspay", charset="UTF-8"' }) } },
+            content: { 'application/json': { schema: OAuthErrorResponse } },
+          },
+          413: errorResponseObject(413),
+          429: {
+            description: 'rate_limited: too many failed authentications (with Retry-After).',
+            headers: { 'Retry-After': { schema: RetryAfter } },
+            content: { 'application/json': { schema: OAuthErrorResponse } },
+          },
+          500: errorResponseObject(500),
+          503: errorResponseObject(503, 'database_unavailable (with Retry-After), in the /v1 error envelope.'),
         },
       } as never,
     },

@@ -53,7 +53,7 @@ export function bankFilesRoutes(deps: BankFilesRoutesDeps) {
       {
         scopes: ['platform:admin'],
         body: StatusFileUpload,
-        response: { 200: BankStatusFile, 201: BankStatusFile, ...errorResponses(400, 401, 403) },
+        response: { 200: BankStatusFile, 201: BankStatusFile, ...errorResponses(400, 401, 403, 409, 413, 422) },
         detail: {
           tags: TAGS,
           summary: 'Upload a bank status file',
@@ -92,7 +92,7 @@ export function bankFilesRoutes(deps: BankFilesRoutesDeps) {
       {
         scopes: ['platform:admin'],
         params: FileParams,
-        response: { 200: BankFile, ...errorResponses(401, 403, 404, 409) },
+        response: { 200: BankFile, ...errorResponses(400, 401, 403, 404, 409, 413, 422) },
         detail: {
           tags: TAGS,
           summary: 'Deliver a bank file again',
@@ -121,7 +121,7 @@ export function bankFilesRoutes(deps: BankFilesRoutesDeps) {
       {
         scopes: ['platform:admin', 'platform:support'],
         params: TraceParams,
-        response: { 200: Trace, ...errorResponses(401, 403, 404) },
+        response: { 200: Trace, ...errorResponses(400, 401, 403, 404) },
         detail: {
           tags: TAGS,
           summary: 'Trace a payment or refund to its bank file',

@@ -31,7 +31,7 @@ export function eventRoutes(deps: { config: Config; database: Database; logger: 
     .get('/v1/events/:id', async ({ params, request }) => (await retrieveEvent(database, tenantOf(request), params.id)) as unknown as EventBody, {
       scopes: ['events:read'],
       params: IdParams,
-      response: { 200: Event, ...errorResponses(401, 403, 404) },
+      response: { 200: Event, ...errorResponses(400, 401, 403, 404) },
       detail: { tags: TAGS, summary: 'Retrieve an event', operationId: 'getEvent' },
     });
 }

@@ -9,6 +9,7 @@ import { requestState } from '../../runtime/http';
 import { authenticationError } from '../../runtime/errors';
 import { definePlugin } from '../../runtime/plugin';
 import { docsPlugin } from './docs';
+import { Liveness, MetricsResponses, ReadinessResponses } from './model';
 
 export { docsPlugin } from './docs';
 
@@ -52,15 +53,21 @@ function sameSecret(presented: string, expected: string): boolean {
 
 export function opsPlugin(deps: OpsDeps) {
   return new Elysia({ name: 'nimbus:ops' })
-    .get('/health/live', () => ({ status: 'ok' }), { detail: { tags: ['Operations'], summary: 'Liveness probe', security: [] } })
+    .get('/health/live', () => ({ status: 'ok' as const }), {
+      response: { 200: Liveness },
+      detail: { tags: ['Operations'], summary: 'Liveness probe', security: [] },
+    })
     .get(
       '/health/ready',
       async ({ set }) => {
         const result = await readiness(deps);
         set.status = result.ok ? 200 : 503;
-        return { status: result.ok ? 'ok' : 'unavailable', checks: result.checks };
+        return { status: result.ok ? ('ok' as const) : ('unavailable' as const), checks: result.checks };
       },
-      { detail: { tags: ['Operations'], summary: 'Readiness probe: database reachable and migrations current', security: [] } },
+      {
+        response: ReadinessResponses,
+        detail: { tags: ['Operations'], summary: 'Readiness probe: database reachable and migrations current', security: [] },
+      },
     )
     .get(
       '/metrics',
@@ -75,7 +82,10 @@ export function opsPlugin(deps: OpsDeps) {
           headers: { 'content-type': deps.metrics.registry.contentType },
         });
       },
-      { detail: { tags: ['Operations'], summary: 'Prometheus metrics (Bearer NIMBUS_METRICS_TOKEN when configured)', security: [] } },
+      {
+        response: MetricsResponses,
+        detail: { tags: ['Operations'], summary: 'Prometheus metrics (Bearer NIMBUS_METRICS_TOKEN when configured)', security: [] },
+      },
     );
 }
 

@@ -29,7 +29,7 @@ export function callbackRoutes(deps: PaymentsPluginDeps) {
     },
     {
       params: Type.Object({ processor: Type.String({ minLength: 1, maxLength: 40 }) }),
-      response: { 200: CallbackAck, ...errorResponses(400, 404) },
+      response: { 200: CallbackAck, ...errorResponses(400, 404, 413) },
       detail: {
         tags: ['Processor callbacks'],
         summary: 'Receive a processor callback',

@@ -1,4 +1,4 @@
-import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { type Static, type TNull, type TSchema, type TUnion, Type, TypeGuard } from '@sinclair/typebox';
 import { ListQueryProperties } from '../../runtime/pagination';
 import type { AnyRegistry, PaymentMethodInput } from '../../runtime/registry/index.ts';
 import { MAX_AMOUNT, SUPPORTED_CURRENCIES } from './service/currencies';
@@ -17,9 +17,14 @@ export type PublicPaymentMethod = { type: string } & Record<string, unknown>;
 const PaymentMethodRequest = Type.Unsafe<PaymentMethodInput>(Type.Object({ type: Type.String() }));
 const PaymentMethodPublic = Type.Unsafe<PublicPaymentMethod>(Type.Object({ type: Type.String() }));
 
-/** OpenAPI 3.0 has no `type: null`; `nullable` says the same thing to every generator. */
-export function Nullable<T extends TSchema>(schema: T) {
-  return Type.Union([schema, Type.Null()]);
+/**
+ * `T` or null. A union of literals (an enum) gets null as one more member of the same
+ * union: nested, @elysiajs/openapi would merge it into `type: [string, null]` with an
+ * `enum` that still lacks null, a document in which null breaks the schema.
+ */
+export function Nullable<T extends TSchema>(schema: T): TUnion<[T, TNull]> {
+  const members: TSchema[] = TypeGuard.IsUnion(schema) && schema.anyOf.every((member) => TypeGuard.IsLiteral(member)) ? schema.anyOf : [schema];
+  return Type.Union([...members, Type.Null()]) as unknown as TUnion<[T, TNull]>;
 }
 
 const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339, UTC.' });
@@ -189,30 +194,22 @@ export const ListEventsQuery = Type.Object(
   { additionalProperties: false },
 );
 
-import { ErrorEnvelope } from '../../runtime/http/schemas';
+import { ErrorEnvelope, type ErrorStatus, errorResponses as kernelErrorResponses } from '../../runtime/http/schemas';
 
 export { IdParams } from '../../runtime/http/schemas';
 
 export const ListOf = <T extends TSchema>(item: T) =>
   Type.Object({ object: Type.Literal('list'), data: Type.Array(item), has_more: Type.Boolean() });
 
-/** The API.md error envelope, for the error responses of the OpenAPI document. */
-export const ApiErrorResponse = Type.Object(ErrorEnvelope.properties, { description: 'The error envelope (API.md "Errors").' });
-
-const ERROR_DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid request (validation).',
-  401: 'Missing, invalid or expired bearer token.',
-  402: 'The card was declined (card_error).',
-  403: 'The token lacks the required scope.',
-  404: 'No such object for this tenant.',
-  409: 'Wrong state, refund over the captured amount, or an idempotency key still in use.',
-  422: 'Idempotency key reused with a different request.',
-  503: 'The processors are unavailable.',
+const ERROR_DESCRIPTIONS: Partial<Record<ErrorStatus, string>> = {
+  402: 'The card was declined (card_error: card_declined with a decline_code, expired_card, incorrect_cvc, processing_error).',
+  409: 'Wrong state (payment_unexpected_state), refund over the captured amount (refund_exceeds_captured), or idempotency_key_in_use (with Retry-After).',
+  503: 'processor_unavailable (with Retry-After when a retry may succeed) or database_unavailable (with Retry-After).',
 };
 
-/** `response` entries for the listed error statuses, all with the error envelope. */
-export function errorResponses(...statuses: number[]): { [status: string]: typeof ApiErrorResponse } {
-  return Object.fromEntries(statuses.map((status) => [status, { ...ApiErrorResponse, description: ERROR_DESCRIPTIONS[status] ?? 'Error.' }]));
+/** `response` entries for the listed error statuses plus 500 and 503, all with the one error envelope (runtime/http/schemas.ts). */
+export function errorResponses(...statuses: ErrorStatus[]): { [status: string]: typeof ErrorEnvelope } {
+  return kernelErrorResponses(statuses, ERROR_DESCRIPTIONS);
 }
 
 /** Caps on a tenant's routing (`PUT /v1/tenants/:id/routing`). */

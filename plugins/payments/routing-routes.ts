@@ -79,7 +79,7 @@ export function routingRoutes(deps: PaymentsPluginDeps) {
     .get('/v1/tenants/:id/routing', ({ params }) => routing.retrieve(params.id), {
       scopes: ['platform:admin', 'platform:support'],
       params: IdParams,
-      response: { 200: Routing, ...errorResponses(401, 403, 404) },
+      response: { 200: Routing, ...errorResponses(400, 401, 403, 404) },
       detail: {
         tags: TAGS,
         summary: "Retrieve a tenant's payment routing",
@@ -102,7 +102,7 @@ export function routingRoutes(deps: PaymentsPluginDeps) {
         explainRoutingBody: true,
         params: IdParams,
         body: RoutingBody,
-        response: { 200: Routing, ...errorResponses(400, 401, 403, 404) },
+        response: { 200: Routing, ...errorResponses(400, 401, 403, 404, 413) },
         detail: {
           tags: TAGS,
           summary: "Replace a tenant's payment routing",

@@ -74,17 +74,11 @@ export const ListQuery = Type.Object(
 );
 
 
-import { ErrorEnvelope, IdParams } from '../../runtime/http/schemas';
+import { ErrorEnvelope, type ErrorStatus, errorResponses as kernelErrorResponses, IdParams } from '../../runtime/http/schemas';
 
 export { ErrorEnvelope, IdParams };
 
-export function errorResponses(...statuses: Array<400 | 401 | 403 | 404 | 409>) {
-  const text: Record<number, string> = {
-    400: 'Invalid request (parameter_missing, parameter_invalid, parameter_unknown, body_not_json).',
-    401: 'No valid access token (token_missing, token_invalid, token_expired).',
-    403: 'The token lacks the scope (scope_missing).',
-    404: 'No such object for this tenant (resource_missing).',
-    409: 'The object is in the wrong state.',
-  };
-  return Object.fromEntries(statuses.map((status) => [status, { ...ErrorEnvelope, description: text[status] }]));
+/** `response` entries for the listed error statuses plus 500 and 503, all with the one error envelope (runtime/http/schemas.ts). */
+export function errorResponses(...statuses: ErrorStatus[]) {
+  return kernelErrorResponses(statuses);
 }

@@ -43,7 +43,7 @@ export function tenancyRoutes(deps: TenancyDeps) {
       {
         scopes: ['platform:admin'],
         body: CreateTenantBody,
-        response: { 201: TenantWithClient, ...errorResponses(400, 401, 403) },
+        response: { 201: TenantWithClient, ...errorResponses(400, 401, 403, 409, 413, 422) },
         detail: {
           tags: ['Tenants'],
           summary: 'Create a tenant with its first client',
@@ -68,7 +68,7 @@ export function tenancyRoutes(deps: TenancyDeps) {
     .get('/v1/tenants/:id', ({ params }) => getTenant(database, params.id), {
       scopes: ['platform:admin', 'platform:support'],
       params: IdParams,
-      response: { 200: Tenant, ...errorResponses(401, 403, 404) },
+      response: { 200: Tenant, ...errorResponses(400, 401, 403, 404) },
       detail: { tags: ['Tenants'], summary: 'Retrieve a tenant', operationId: 'getTenant' },
     })
     .post(
@@ -81,7 +81,7 @@ export function tenancyRoutes(deps: TenancyDeps) {
       {
         scopes: ['clients:write'],
         body: CreateClientBody,
-        response: { 201: ClientWithSecret, ...errorResponses(400, 401, 403) },
+        response: { 201: ClientWithSecret, ...errorResponses(400, 401, 403, 409, 413, 422) },
         detail: {
           tags: ['Clients'],
           summary: 'Create an API client',
@@ -106,7 +106,7 @@ export function tenancyRoutes(deps: TenancyDeps) {
     .delete('/v1/clients/:id', ({ params, request }) => revokeClient(database, tenantOf(request), params.id), {
       scopes: ['clients:write'],
       params: IdParams,
-      response: { 200: DeletedClient, ...errorResponses(401, 403, 404) },
+      response: { 200: DeletedClient, ...errorResponses(400, 401, 403, 404, 413) },
       detail: {
         tags: ['Clients'],
         summary: 'Revoke an API client',
@@ -117,7 +117,7 @@ export function tenancyRoutes(deps: TenancyDeps) {
     .post('/v1/clients/:id/rotate_secret', ({ params, request }) => rotateClientSecret(database, tenantOf(request), params.id), {
       scopes: ['clients:write'],
       params: IdParams,
-      response: { 200: ClientWithSecret, ...errorResponses(401, 403, 404) },
+      response: { 200: ClientWithSecret, ...errorResponses(400, 401, 403, 404, 409, 413, 422) },
       detail: {
         tags: ['Clients'],
         summary: 'Rotate a client secret',

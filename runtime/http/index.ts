@@ -23,6 +23,10 @@ export function httpPlugin(deps: { logger: Logger; metrics: Metrics }) {
       set.headers['x-request-id'] = beginRequest(request).id;
     })
     .onParse({ as: 'global' }, ({ request }) => readBody(request))
+    // Never runs (readBody always answers, so Elysia skips the parsers after it), but it
+    // is how @elysiajs/openapi learns that bodies are JSON: with only a function parser
+    // it documents every request body as `content: {}`, without its schema.
+    .on({ as: 'global' }, 'parse', [{ fn: 'application/json' }] as never)
     // After authentication and schema validation (API.md's order of checks), before any
     // handler reaches the database: text PostgreSQL cannot store exactly is a 400 naming
     // the field, never a 500 from the driver.

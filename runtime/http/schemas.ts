@@ -24,3 +24,59 @@ export const ErrorEnvelope = Type.Object({
     request_id: Type.String(),
   }),
 });
+
+/** The statuses a route may document with the error envelope. */
+export type ErrorStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503;
+
+/** What each status means across the API (API.md "Errors"); route families may say more. */
+export const ERROR_DESCRIPTIONS: Readonly<Record<ErrorStatus, string>> = {
+  400: 'Invalid request: parameter_missing, parameter_invalid, parameter_unknown, body_not_json, body_too_complex (or a more specific code; see `param`).',
+  401: 'No valid access token: token_missing, token_invalid, token_expired (with WWW-Authenticate).',
+  402: 'The card was declined (card_error).',
+  403: 'The token lacks the scope (scope_missing).',
+  404: 'No such object for this tenant (resource_missing).',
+  409: 'The object is in the wrong state, or idempotency_key_in_use: a request with this Idempotency-Key is still running (with Retry-After).',
+  413: 'body_too_large: request bodies are limited to 64 KiB.',
+  422: 'idempotency_key_reused: this Idempotency-Key was used with another request.',
+  429: 'rate_limited (with Retry-After).',
+  500: 'internal_error: an unexpected error, logged on the server; the answer holds no detail.',
+  503: 'database_unavailable or processor_unavailable: retry later (after Retry-After, when sent).',
+};
+
+/** Sent with 503, 429 and 409 idempotency_key_in_use (RFC 9110 section 10.2.3, in seconds). */
+export const RetryAfter = Type.Integer({ minimum: 0, description: 'Seconds to wait before retrying.' });
+
+const WITH_RETRY_AFTER: ReadonlySet<number> = new Set([409, 429, 503]);
+
+/** Every route can answer these: 500 internal_error and 503 database_unavailable. */
+const SERVER_ERRORS: readonly ErrorStatus[] = [500, 503];
+
+/** One error response of the document: the envelope, the status's description, and Retry-After where it is sent. */
+export function errorResponse(status: ErrorStatus, description: string = ERROR_DESCRIPTIONS[status]) {
+  return { ...ErrorEnvelope, description, ...(WITH_RETRY_AFTER.has(status) ? { headers: { 'Retry-After': RetryAfter } } : {}) };
+}
+
+/**
+ * `response` entries for the listed statuses plus 500 and 503, all with the one error
+ * envelope. `descriptions` overrides the API-wide wording for a route family.
+ */
+export function errorResponses(
+  statuses: readonly ErrorStatus[],
+  descriptions: Partial<Readonly<Record<ErrorStatus, string>>> = {},
+): { [status: string]: typeof ErrorEnvelope } {
+  const all = [...new Set([...statuses, ...SERVER_ERRORS])];
+  return Object.fromEntries(all.map((status) => [status, errorResponse(status, descriptions[status] ?? ERROR_DESCRIPTIONS[status])]));
+}
+
+/**
+ * The same error response as an OpenAPI response object, for the few routes that write
+ * their responses in `detail` (the token endpoint, whose own errors follow RFC 6749 but
+ * whose 413 and 5XX come from this kernel).
+ */
+export function errorResponseObject(status: ErrorStatus, description: string = ERROR_DESCRIPTIONS[status]) {
+  return {
+    description,
+    ...(WITH_RETRY_AFTER.has(status) ? { headers: { 'Retry-After': { schema: RetryAfter } } } : {}),
+    content: { 'application/json': { schema: ErrorEnvelope } },
+  };
+}

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { Type } from '@sinclair/typebox';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { jsonBody } from '../../runtime/http/body';
+import { errorResponses } from '../../runtime/http/schemas';
 
 let t: TestApp;
 
@@ -20,17 +21,24 @@ const Body = Type.Object(
 
 beforeAll(async () => {
   t = await createTestApp();
-  // Routes that exist only in this test, to exercise the cross-cutting behaviour.
+  // Routes that exist only in this test, to exercise the cross-cutting behaviour. They
+  // are in this app's OpenAPI document too, so they declare what they answer.
   t.app
     .post('/v1/echo', ({ body }) => body, {
       body: Body,
+      response: { 200: Body, ...errorResponses([400, 413]) },
       transform(context) {
         context.body = jsonBody(context.body) as never;
       },
     })
-    .get('/v1/throws', () => {
-      throw new Error('relation "payments" does not exist at SELECT * FROM secrets');
-    });
+    .get(
+      '/v1/throws',
+      () => {
+        throw new Error('relation "payments" does not exist at SELECT * FROM secrets');
+      },
+      // Cast: a response map of error statuses only is too deep for Elysia's route types.
+      { response: errorResponses([]) as never },
+    );
 });
 afterAll(() => t.close());
 

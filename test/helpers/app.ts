@@ -7,6 +7,7 @@ import { createMetrics, type Metrics } from '../../runtime/metrics';
 import { createNimbus, type App, type Nimbus, type NimbusDefinition } from '../../runtime/nimbus';
 import type { AnyRegistry } from '../../runtime/registry';
 import { createTestDatabase, type TestDatabase } from './db';
+import { observeApp, SPEC_PATH } from './openapi-observer';
 
 /** Collects every log line a test app writes, so tests can scan them for secrets. */
 export class LogCapture extends Writable {
@@ -71,7 +72,11 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const metrics = createMetrics();
   const definition = { ...nimbusConfig, ...options.definition };
   const nimbus = createNimbus(definition, { config, env, logger, metrics, database, credentials: options.credentials });
-  const app = nimbus.createApp();
+  // Every response is checked against the document this app serves (issue 17).
+  const app = observeApp(nimbus.createApp(), {
+    documentKey: options.definition ? undefined : DEFAULT_DOCUMENT_KEY,
+    fallbackDocument: defaultDocument,
+  });
   return {
     app,
     nimbus,
@@ -100,5 +105,30 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
 
 /** The app of nimbus.config.ts over given dependencies (a database of a test's own making). */
 export function createApp(deps: { config: Config; database: TestDatabase; logger?: Logger; metrics?: Metrics; env?: Record<string, string> }): App {
-  return createNimbus(nimbusConfig, { env: testEnv(deps.env), ...deps }).createApp();
+  const app = createNimbus(nimbusConfig, { env: testEnv(deps.env), ...deps }).createApp();
+  return observeApp(app, { documentKey: DEFAULT_DOCUMENT_KEY, fallbackDocument: defaultDocument });
+}
+
+/** Apps built from nimbus.config.ts as it stands serve one document: it is read once per run. */
+const DEFAULT_DOCUMENT_KEY = 'nimbus.config.ts';
+let defaultDocumentText: Promise<string> | undefined;
+
+/**
+ * The document an app of nimbus.config.ts serves, for responses of apps that serve none
+ * (`nimbus worker`, a definition without the docs plugin).
+ */
+export function defaultDocument(): Promise<string> {
+  defaultDocumentText ??= (async () => {
+    const database = await createTestDatabase();
+    try {
+      const env = testEnv();
+      const nimbus = createNimbus(nimbusConfig, { config: loadConfig(env), env, database, logger: createLogger({ level: 'silent' }), metrics: createMetrics() });
+      const response = await nimbus.createApp().handle(new Request(`http://localhost${SPEC_PATH}`));
+      if (response.status !== 200) throw new Error(`GET ${SPEC_PATH} answered ${response.status}`);
+      return await response.text();
+    } finally {
+      await database.close();
+    }
+  })();
+  return defaultDocumentText;
 }
