@@ -71,7 +71,7 @@ export function AuditPage({ route }: { route: Route }) {
             <tbody>
               {rows.map((row) => (
                 <tr key={row.id}>
-                  <td>{time(row.created_at)}</td>
+                  <td class="nowrap">{time(row.created_at)}</td>
                   <td>
                     {row.client ? <a href={href('/audit', { tenant: route.query.tenant, client: row.client })}>{row.client}</a> : '—'}
                   </td>

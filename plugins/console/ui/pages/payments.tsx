@@ -122,7 +122,7 @@ export function PaymentsPage({ route, config }: { route: Route; config: ConsoleC
             <tbody>
               {rows.map((payment) => (
                 <tr key={payment.id}>
-                  <td>{time(payment.created_at)}</td>
+                  <td class="nowrap">{time(payment.created_at)}</td>
                   <td>
                     <a href={href(`/payments/${payment.id}`, { tenant: payment.tenant })}>{payment.id}</a>
                   </td>
@@ -131,7 +131,7 @@ export function PaymentsPage({ route, config }: { route: Route; config: ConsoleC
                   <td>
                     <Status value={payment.status} />
                   </td>
-                  <td>{methodLabel(payment.payment_method)}</td>
+                  <td class="nowrap">{methodLabel(payment.payment_method)}</td>
                   <td>{payment.processor ?? ''}</td>
                   <td>{payment.failure ? [payment.failure.code, payment.failure.decline_code].filter(Boolean).join(': ') : ''}</td>
                 </tr>

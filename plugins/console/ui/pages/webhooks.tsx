@@ -132,7 +132,7 @@ function Deliveries({ route, tenant, endpoint }: { route: Route; tenant: string;
             <tbody>
               {rows.map((delivery) => (
                 <tr key={delivery.id}>
-                  <td>{time(delivery.created_at)}</td>
+                  <td class="nowrap">{time(delivery.created_at)}</td>
                   <td>
                     <code>{delivery.event_type}</code>
                     <div class="muted">{delivery.event}</div>
