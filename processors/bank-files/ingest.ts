@@ -7,7 +7,7 @@ import type { FileRecord, InboundRecord, PaymentRecord, RefundRecord, ReversalRe
 import { looksLikeNacha, parseNachaReturns } from './nacha-returns.ts';
 import { achSettled } from './operations.ts';
 import type { Settings } from './settings.ts';
-import { isPaymentReference, isRefundReference, keys, type Outcome } from './store.ts';
+import { closeEntries, isPaymentReference, isRefundReference, keys, type Outcome } from './store.ts';
 import { parseXml, XmlError } from './xml.ts';
 
 /**
@@ -177,13 +177,7 @@ class Application {
 
   /** Files whose every entry has its outcome drop their sealed bytes; the hash stays. */
   async closeFiles(): Promise<void> {
-    for (const [id, count] of this.closed) {
-      const file = await this.tx.get<FileRecord>(keys.file(id));
-      if (!file) continue;
-      file.open = Math.max(0, file.open - count);
-      if (file.open === 0) delete file.content;
-      await this.tx.put(keys.file(id), file);
-    }
+    for (const [id, count] of this.closed) await closeEntries(this.tx, id, count);
   }
 }
 

@@ -8,7 +8,7 @@ import { normalizeIban } from './identifiers.ts';
 import type { AccountDetails, PaymentRecord, RefundRecord, Scheme } from './model.ts';
 import { seal } from './seal.ts';
 import type { Settings } from './settings.ts';
-import { individualIdOf, keys, referenceFor, type Stream } from './store.ts';
+import { closeEntries, individualIdOf, keys, referenceFor, type Stream } from './store.ts';
 
 /**
  * The five processor operations over the connector's state. None of them talks to the
@@ -138,6 +138,12 @@ export async function refund({ state, settings, now }: Deps, input: RefundInput)
     }
     const payment = await tx.get<PaymentRecord>(keys.payment(input.reference));
     if (!payment) throw refused('resource_missing', 'No such payment at this processor.');
+    // `sync` may have reported an ACH debit settled by the calendar before the worker recorded it.
+    if (achSettled(settings, payment, now())) {
+      payment.status = 'succeeded';
+      await tx.put(keys.payment(payment.reference), payment);
+      await closeEntries(tx, payment.placement!.file, 1);
+    }
     const record: RefundRecord = {
       reference,
       paymentReference: payment.reference,

@@ -7,7 +7,7 @@ import { ingestStatusFile, type IngestResult } from './ingest.ts';
 import type { BankFilesCredentials, FileRecord, PaymentRecord, RefundRecord, ReversalRecord } from './model.ts';
 import { latestCutoff, settingsOf, type Settings } from './settings.ts';
 import { signedCallbackRequest } from './signing.ts';
-import { eventOf, isPaymentReference, keys, type Outcome, type Stream } from './store.ts';
+import { closeEntries, eventOf, isPaymentReference, keys, type Outcome, type Stream } from './store.ts';
 import { directoryTransport, type BankTransport } from './transport.ts';
 
 /**
@@ -132,12 +132,7 @@ export function createBankFilesOperator(options: OperatorOptions) {
         if (!record || record.status !== 'submitted') return undefined;
         record.status = 'succeeded';
         await tx.put(payment ? keys.payment(reference) : keys.refund(reference), record);
-        const file = record.placement && (await tx.get<FileRecord>(keys.file(record.placement.file)));
-        if (file) {
-          file.open = Math.max(0, file.open - 1);
-          if (file.open === 0) delete file.content;
-          await tx.put(keys.file(file.id), file);
-        }
+        if (record.placement) await closeEntries(tx, record.placement.file, 1);
         return { kind: payment ? 'payment' : 'refund', reference, status: 'succeeded' } as Outcome;
       });
       if (outcome) outcomes.push(outcome);

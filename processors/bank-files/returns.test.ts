@@ -104,6 +104,20 @@ describe('ACH', () => {
     expect(await h.operator.settleDue()).toEqual([]);
   });
 
+  test('a refund right after the calendar settled the debit (before the worker recorded it) goes through', async () => {
+    const h = harness();
+    const reference = referenceOf(await h.authorize(achDebit(ACH_ACCOUNTS.settles)));
+    h.setClock('2026-11-25T20:00:30.000Z');
+    await h.cutoffAndAnswer();
+    h.setClock('2026-12-01T12:00:00.000Z');
+    expect((await h.syncPayment(reference) as Ok).value.status).toBe('succeeded');
+    expect((await refund(h, reference, 2000, 'USD') as Ok).value.status).toBe('pending');
+    expect(await h.operator.settleDue()).toEqual([]);
+    const [file] = await h.operator.files();
+    expect(file).toMatchObject({ open: 0 });
+    expect(file!.content).toBeUndefined();
+  });
+
   test('R01 fails at once; R10 after settlement is a reversal', async () => {
     const h = harness();
     const noFunds = referenceOf(await h.authorize(achDebit(ACH_ACCOUNTS.noFunds)));

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ProcessorStateTx } from '../sdk/index.ts';
 import type { WebhookEvent } from '../sdk/model.ts';
+import type { FileRecord } from './model.ts';
 
 /**
  * Keys of the connector's processor state (JSON by key, namespaced to `bank-files`):
@@ -73,4 +74,13 @@ export function eventOf(outcome: Outcome): WebhookEvent {
   return outcome.status === 'failed'
     ? { eventId, kind: outcome.kind, reference: outcome.reference, status: 'failed', code: outcome.code, message: outcome.message }
     : { eventId, kind: outcome.kind, reference: outcome.reference, status: 'succeeded' };
+}
+
+/** `count` entries of a file got their outcome; at zero open entries its sealed bytes are dropped (the hash stays). */
+export async function closeEntries(tx: ProcessorStateTx, fileId: string, count: number): Promise<void> {
+  const file = await tx.get<FileRecord>(keys.file(fileId));
+  if (!file) return;
+  file.open = Math.max(0, file.open - count);
+  if (file.open === 0) delete file.content;
+  await tx.put(keys.file(fileId), file);
 }
