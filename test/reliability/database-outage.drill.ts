@@ -46,7 +46,8 @@ const SIZE = sized({
       { at: 60_000, holdMs: 15_000 },
       { at: 110_000, holdMs: 0 },
     ],
-    horizonMs: 90_000,
+    // Longer than the idempotency claim's lock (120 s): every key must end with an answer.
+    horizonMs: 150_000,
   },
 });
 /** The client's own limit: an answer slower than this is a hang. */
@@ -105,8 +106,11 @@ async function runOutageDrill(setup: OutageDrill): Promise<void> {
   while (Date.now() < lastEnd + RECOVERY_MS && !watchers.every(({ watch }) => watch.transitions.at(-1)?.status === 200)) await Bun.sleep(100);
   for (const { watch } of watchers) await watch.stop();
 
+  const loadDone = Date.now();
   const open = await retrying(() => waitForSettled(c.database.sql, 60_000));
+  const settled = Date.now();
   const pendingDeliveries = await retrying(() => waitForDeliveries(c.database.sql, 90_000));
+  const delivered = Date.now();
   await Bun.sleep(500);
   const verdict = await retrying(() => verify(c.database.sql, journal, setup.receiver, { endpoints }));
 
@@ -163,6 +167,7 @@ async function runOutageDrill(setup: OutageDrill): Promise<void> {
       ['error log lines (all processes)', errorLogs],
       ['processes crashed (restarted like a supervisor would)', c.nodes.filter((n) => n.crashes.length > 0).map((n) => `${n.name} x${n.crashes.length}`).join(', ') || 'none'],
       ['latency p99', `${percentile(stats.latencies, 99).toFixed(0)} ms`],
+      ['phases', `load and retries ${((loadDone - loadStarted) / 1000).toFixed(0)} s, reconciliation ${((settled - loadDone) / 1000).toFixed(0)} s, webhooks ${((delivered - settled) / 1000).toFixed(0)} s`],
       ['mode', MODE],
     ],
     passed: checks.failed.length === 0,
