@@ -12,6 +12,12 @@ export class ApiError extends Error {
   }
 }
 
+/** 128 random bits; getRandomValues, unlike randomUUID, also exists on a plain-http origin. */
+function idempotencyKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return `console-${Array.from(bytes, (byte) => byte.toString(16).padStart(2, '0')).join('')}`;
+}
+
 export interface ApiOptions {
   method?: 'GET' | 'POST';
   body?: unknown;
@@ -41,7 +47,7 @@ export async function api<T>(path: string, options: ApiOptions = {}): Promise<T>
     body = JSON.stringify(options.body);
   }
   // A retried click must not queue twice: every write carries its own key.
-  if (options.method === 'POST') headers['idempotency-key'] = crypto.randomUUID();
+  if (options.method === 'POST') headers['idempotency-key'] = idempotencyKey();
   const response = await fetch(path, { method: options.method ?? 'GET', headers, body, credentials: 'omit', cache: 'no-store' });
   const answer = (await response.json().catch(() => undefined)) as { error?: { code?: string; message?: string; request_id?: string } } | undefined;
   if (response.status === 401) signOut('rejected');
