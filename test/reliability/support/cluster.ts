@@ -120,6 +120,9 @@ export function baseEnv(databaseUrl: string, extra: Record<string, string> = {})
     NIMBUS_TOKEN_TTL_S: '3600',
     NIMBUS_SHUTDOWN_GRACE_MS: '3000',
     NIMBUS_WEBHOOK_POLL_MS: '250',
+    // A delivery whose outcome could not be recorded (the database went away mid-attempt)
+    // is sent again when its lease runs out: 10 s instead of 60 keeps the drills short.
+    NIMBUS_WEBHOOK_LEASE_MS: '10000',
     NIMBUS_WEBHOOK_RETRY_DELAYS_MS: '500,1000,2000,4000,8000',
     ...extra,
   };

@@ -52,9 +52,16 @@ function cardMethod(number: string) {
   return { type: 'card', card: { number, exp_month: 12, exp_year: new Date().getUTCFullYear() + 4, cvc: '123', holder_name: 'Drill Runner' } };
 }
 
-/** Picks a flow for request number `n`: `faultShare` of them use a fault card (timeout or processor error, alternating). */
+/**
+ * Picks a flow for flow number `n`. With a `faultShare` of 0.1, flows 3, 13, 23... use the
+ * timeout card and 8, 18, 28... the processor-error card: one in ten, both kinds from the start.
+ */
 export function pickFlow(n: number, faultShare: number): FlowKind {
-  if (faultShare > 0 && (n * 7919) % 1000 < faultShare * 1000) return n % 2 === 0 ? 'timeout' : 'processor_error';
+  if (faultShare > 0) {
+    const every = Math.round(1 / faultShare);
+    if (n % every === 3 % every) return 'timeout';
+    if (n % every === Math.floor(every * 0.8) && every > 1) return 'processor_error';
+  }
   const regular: FlowKind[] = ['refunds', 'capture', 'cancel', 'refunds', 'capture', 'over_refund'];
   return regular[n % regular.length]!;
 }
