@@ -29,13 +29,13 @@ import { verify, waitForDeliveries, waitForSettled } from './support/verify';
 const SIZE = sized({
   ci: {
     flows: 200,
-    maxMs: 18_000,
+    maxMs: 14_000,
     concurrency: 6,
     outages: [
-      { at: 4_000, holdMs: 0 },
-      { at: 9_000, holdMs: 4_000 },
+      { at: 3_000, holdMs: 0 },
+      { at: 7_000, holdMs: 3_000 },
     ],
-    horizonMs: 30_000,
+    horizonMs: 15_000,
   },
   long: {
     flows: 1_000,
@@ -232,7 +232,7 @@ test.skipIf(!PG_RESTART)('drill 3b: PostgreSQL restarted under load', async () =
     drill: 'database-restart',
     title: 'PostgreSQL restarted (pg_ctlcluster stop -m fast, held down, start)',
     cluster,
-    schedule: sized({ ci: [{ at: 6_000, holdMs: 3_000 }], long: [{ at: 20_000, holdMs: 5_000 }, { at: 80_000, holdMs: 0 }] }),
+    schedule: sized({ ci: [{ at: 5_000, holdMs: 2_000 }], long: [{ at: 20_000, holdMs: 5_000 }, { at: 80_000, holdMs: 0 }] }),
     receiver: receivers[1]!,
     async outage(holdMs) {
       const before = await countBackends(cluster);

@@ -19,7 +19,7 @@ import { startDrillReceiver } from './support/receiver';
 import { verify, waitForDeliveries, waitForSettled } from './support/verify';
 
 const SIZE = sized({
-  ci: { flows: 300, maxMs: 18_000, concurrency: 6, waitForBreakerClose: false },
+  ci: { flows: 300, maxMs: 14_000, concurrency: 6, waitForBreakerClose: false },
   long: { flows: 2_000, maxMs: 180_000, concurrency: 8, waitForBreakerClose: true },
 });
 const FAULT_SHARE = 0.1;

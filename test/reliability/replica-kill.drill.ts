@@ -18,7 +18,7 @@ import { startDrillReceiver } from './support/receiver';
 import { verify, waitForDeliveries, waitForSettled } from './support/verify';
 
 const SIZE = sized({
-  ci: { flows: 220, maxMs: 20_000, concurrency: 6, kills: [7_000], downMs: 2_000, horizonMs: 20_000, settleMs: 40_000 },
+  ci: { flows: 220, maxMs: 15_000, concurrency: 6, kills: [6_000], downMs: 1_500, horizonMs: 12_000, settleMs: 40_000 },
   long: { flows: 1_500, maxMs: 240_000, concurrency: 8, kills: [60_000, 150_000], downMs: 5_000, horizonMs: 150_000, settleMs: 120_000 },
 });
 /** A killed replica's claims hold its keys until their lock runs out (DEFAULT_LOCK_MS in plugins/idempotency/store.ts). */

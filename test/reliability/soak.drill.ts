@@ -20,7 +20,7 @@ import { startDrillReceiver } from './support/receiver';
 import { verify, waitForDeliveries, waitForSettled } from './support/verify';
 
 const SIZE = sized({
-  ci: { peakMs: 6_000, soakMs: 60_000, sampleMs: 5_000, windowMs: 15_000, peakConcurrency: 8 },
+  ci: { peakMs: 5_000, soakMs: 60_000, sampleMs: 5_000, windowMs: 15_000, peakConcurrency: 8 },
   long: { peakMs: 20_000, soakMs: 600_000, sampleMs: 10_000, windowMs: 60_000, peakConcurrency: 8 },
 });
 /** Open-loop requests never pile up past this: beyond it a due request is counted as shed. */

@@ -18,7 +18,7 @@ import { verify, waitForDeliveries, waitForSettled } from './support/verify';
 
 const LEASE_MS = 4_000;
 const SIZE = sized({
-  ci: { flows: 45, maxMs: 15_000, concurrency: 4, kills: [5_000] },
+  ci: { flows: 45, maxMs: 12_000, concurrency: 4, kills: [4_000] },
   long: { flows: 400, maxMs: 150_000, concurrency: 4, kills: [20_000, 60_000, 100_000] },
 });
 
