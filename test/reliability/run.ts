@@ -50,9 +50,9 @@ const env: Record<string, string> = {
 if (long && process.env.NIMBUS_DRILL_PG_RESTART === undefined) env.NIMBUS_DRILL_PG_RESTART = '1';
 
 /** How this run is started again, as README.md shows it (`npm run drill` is `--long`). */
-const command = long
+const command = (process.env.NIMBUS_DRILL_PG_RESTART !== undefined ? `NIMBUS_DRILL_PG_RESTART=${process.env.NIMBUS_DRILL_PG_RESTART} ` : '') + (long
   ? `npm run drill${args.filter((a) => a !== '--long').length ? ` -- ${args.filter((a) => a !== '--long').join(' ')}` : ''}`
-  : `bun test/reliability/run.ts${args.length ? ` ${args.join(' ')}` : ''}`;
+  : `bun test/reliability/run.ts${args.length ? ` ${args.join(' ')}` : ''}`);
 console.log(`== reliability drills (${long ? 'long' : 'CI'} versions): ${files.length} files, PostgreSQL restart drill ${env.NIMBUS_DRILL_PG_RESTART === '1' ? 'on' : 'off'}`);
 const started = Date.now();
 const child = Bun.spawn([process.execPath, 'test', '--timeout', long ? '1500000' : '300000', ...files], {
