@@ -208,16 +208,19 @@ test('drill 3a: every server connection terminated, new ones refused for a while
   });
 }, sized({ ci: 240_000, long: 900_000 }));
 
-function pgctl(args: string[]): void {
+/** pg_ctlcluster on the local cluster, awaited without blocking the drill's event loop (load and probes go on). */
+async function pgctl(args: string[], accepted = [0]): Promise<void> {
   const version = readdirSync('/etc/postgresql')[0]!;
-  const result = Bun.spawnSync(['pg_ctlcluster', '--skip-systemctl-redirect', ...args.slice(0, -1), version, 'main', args.at(-1)!], { stdout: 'pipe', stderr: 'pipe' });
-  if (result.exitCode !== 0) throw new Error(`pg_ctlcluster ${args.join(' ')} exited ${result.exitCode}: ${result.stderr.toString()}`);
+  const child = Bun.spawn(['pg_ctlcluster', '--skip-systemctl-redirect', ...args.slice(0, -1), version, 'main', args.at(-1)!], { stdout: 'pipe', stderr: 'pipe' });
+  const code = await child.exited;
+  if (!accepted.includes(code)) throw new Error(`pg_ctlcluster ${args.join(' ')} exited ${code}: ${await new Response(child.stderr).text()}`);
 }
 
 async function serverBack(timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const port = new URL(ADMIN_URL).port || '5432';
   while (Date.now() < deadline) {
-    if (Bun.spawnSync(['pg_isready', '-q', '-h', '127.0.0.1', '-p', new URL(ADMIN_URL).port || '5432']).exitCode === 0) return;
+    if ((await Bun.spawn(['pg_isready', '-q', '-h', '127.0.0.1', '-p', port]).exited) === 0) return;
     await Bun.sleep(200);
   }
   throw new Error('PostgreSQL did not come back');
@@ -237,11 +240,11 @@ test.skipIf(!PG_RESTART)('drill 3b: PostgreSQL restarted under load', async () =
     async outage(holdMs) {
       const before = await countBackends(cluster);
       try {
-        pgctl(['-m', 'fast', 'stop']);
+        await pgctl(['-m', 'fast', 'stop']);
         await Bun.sleep(Math.max(holdMs, 1_000));
       } finally {
         // Whatever happened, the server is started again.
-        pgctl(['start']);
+        await pgctl(['start'], [0, 2]); // 2: it was running already (the stop failed)
         await serverBack();
       }
       return { kind: holdMs > 0 ? 'restart' : 'restart (no hold)', terminated: before };
