@@ -37,8 +37,10 @@ export type Reconciler = BackgroundWorker & { runOnce(): Promise<ReconcileReport
  * NIMBUS_RECONCILE_AFTER_MS (then with exponential backoff), finishes captures and
  * cancels whose answer was lost, expires authorizations older than
  * NIMBUS_AUTHORIZATION_TTL_MS, and purges idempotency keys past their 24 h. Claims use
- * FOR UPDATE SKIP LOCKED and push next_sync_at forward first, so any number of workers
- * can run side by side without asking twice.
+ * FOR NO KEY UPDATE SKIP LOCKED and push next_sync_at forward first, so any number of
+ * workers can run side by side without asking twice. NO KEY UPDATE, not UPDATE: a row
+ * another transaction merely references (the KEY SHARE lock of a foreign key check, e.g.
+ * a processor call record being written) must not be skipped for a whole pass.
  */
 export function createReconciler(service: PaymentsService, options: ReconcilerOptions = {}): Reconciler {
   const { ctx } = service;
@@ -60,7 +62,7 @@ export function createReconciler(service: PaymentsService, options: ReconcilerOp
         .where(and(lte(p.nextSyncAt, ctx.now()), or(eq(p.status, 'processing'), isNotNull(p.pendingAction))))
         .orderBy(p.nextSyncAt)
         .limit(batchSize)
-        .for('update', { skipLocked: true });
+        .for('no key update', { skipLocked: true });
       return tx
         .update(p)
         .set({ nextSyncAt: backoff(p.syncAttempts), syncAttempts: sql`${p.syncAttempts} + 1` })
@@ -78,7 +80,7 @@ export function createReconciler(service: PaymentsService, options: ReconcilerOp
         .where(and(eq(r.status, 'pending'), lte(r.nextSyncAt, ctx.now())))
         .orderBy(r.nextSyncAt)
         .limit(batchSize)
-        .for('update', { skipLocked: true });
+        .for('no key update', { skipLocked: true });
       return tx
         .update(r)
         .set({ nextSyncAt: backoff(r.syncAttempts), syncAttempts: sql`${r.syncAttempts} + 1` })
@@ -95,7 +97,7 @@ export function createReconciler(service: PaymentsService, options: ReconcilerOp
         .from(p)
         .where(and(eq(p.status, 'requires_capture'), isNull(p.pendingAction), lte(p.captureBefore, ctx.now())))
         .limit(batchSize)
-        .for('update', { skipLocked: true });
+        .for('no key update', { skipLocked: true });
       return tx
         .update(p)
         .set({ pendingAction: 'cancel', cancellationReason: 'automatic', nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) })
