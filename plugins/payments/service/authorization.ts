@@ -86,7 +86,7 @@ export async function runAuthorization(
   // Lost a race (a callback or reconciliation settled it first)? Answer what is stored.
   const commitTx: CommitTx = (fn) =>
     database.tenant(tenantId, async (tx) => {
-      const row = (await fn(tx)) ?? (await store.findPayment(tx, id))!;
+      const row = (await fn(tx)) ?? (await store.findPayment(tx, tenantId, id))!;
       await onCommit?.(tx, row);
       return row;
     });
@@ -98,6 +98,7 @@ export async function runAuthorization(
       await database.tenant(tenantId, (tx) =>
         store.patchPayment(
           tx,
+          tenantId,
           id,
           { processor: processor.id, processorAttempts: attempts, nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) },
           eq(schema.payments.status, 'processing'),
@@ -125,7 +126,7 @@ export async function runAuthorization(
         return {
           kind: 'committed',
           row: await commitTx((tx) =>
-            store.announceProcessing(tx, id, { processorAttempts: attempts, nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) }),
+            store.announceProcessing(tx, tenantId, id, { processorAttempts: attempts, nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) }),
           ),
         };
       case 'error':
@@ -152,7 +153,7 @@ async function failWith(
   failure: PaymentFailure,
 ): Promise<AuthorizationOutcome> {
   const row = await commitTx((tx) =>
-    ctx.store.transition(tx, claimed.id, {
+    ctx.store.transition(tx, claimed.tenantId, claimed.id, {
       to: 'failed',
       from: ['processing'],
       set: { failure, processorAttempts: attempts, nextSyncAt: null, methodVault: null },
@@ -178,14 +179,14 @@ async function commitResult(
       return {
         kind: 'committed',
         row: await commitTx((tx) =>
-          store.transition(tx, id, { to: 'succeeded', from: ['processing'], set: { ...base, amountReceived: claimed.amount, amountCapturable: 0, nextSyncAt: null } }),
+          store.transition(tx, claimed.tenantId, id, { to: 'succeeded', from: ['processing'], set: { ...base, amountReceived: claimed.amount, amountCapturable: 0, nextSyncAt: null } }),
         ),
       };
     case 'authorized':
       return {
         kind: 'committed',
         row: await commitTx((tx) =>
-          store.transition(tx, id, {
+          store.transition(tx, claimed.tenantId, id, {
             to: 'requires_capture',
             from: ['processing'],
             set: { ...base, amountCapturable: claimed.amount, captureBefore: ctx.after(config.authorizationTtlMs), nextSyncAt: null },
@@ -195,12 +196,12 @@ async function commitResult(
     case 'pending':
       return {
         kind: 'committed',
-        row: await commitTx((tx) => store.announceProcessing(tx, id, { ...base, nextSyncAt: ctx.after(config.reconcileAfterMs) })),
+        row: await commitTx((tx) => store.announceProcessing(tx, claimed.tenantId, id, { ...base, nextSyncAt: ctx.after(config.reconcileAfterMs) })),
       };
     case 'declined': {
       const failure = failureOf(result);
       const row = await commitTx((tx) =>
-        store.transition(tx, id, { to: 'failed', from: ['processing'], set: { ...base, failure, nextSyncAt: null } }),
+        store.transition(tx, claimed.tenantId, id, { to: 'failed', from: ['processing'], set: { ...base, failure, nextSyncAt: null } }),
       );
       return row.status === 'failed' ? { kind: 'failed', row, failure } : { kind: 'committed', row };
     }

@@ -48,10 +48,10 @@ export function createCallbackHandler(ctx: PaymentsContext) {
         .returning();
       if (!fresh) return 'duplicate' as const;
       if (event.kind === 'payment') {
-        const row = await store.findPayment(tx, target.id, { lock: true });
+        const row = await store.findPayment(tx, target.tenantId, target.id, { lock: true });
         return row && (await applyPaymentUpdate(ctx, tx, row, event)) ? 'applied' : 'unchanged';
       }
-      const [refund] = await tx.select().from(schema.refunds).where(eq(schema.refunds.id, target.id)).for('update');
+      const refund = await store.findRefund(tx, target.tenantId, target.id, { lock: true });
       return refund && (await applyRefundUpdate(ctx, tx, refund, event)) ? 'applied' : 'unchanged';
     });
   }

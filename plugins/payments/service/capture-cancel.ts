@@ -46,12 +46,13 @@ export function createCaptureCancel(ctx: PaymentsContext) {
   const { database, store } = ctx;
   const pending = (action: 'capture' | 'cancel') => eq(schema.payments.pendingAction, action);
   const mismatches = mismatchCounter(ctx.metrics);
-  const current = async (row: PaymentRow) => (await database.tenant(row.tenantId, (tx) => store.findPayment(tx, row.id))) ?? row;
+  const current = async (row: PaymentRow) => (await database.tenant(row.tenantId, (tx) => store.findPayment(tx, row.tenantId, row.id))) ?? row;
 
   async function releaseClaim(row: PaymentRow, action: 'capture' | 'cancel'): Promise<void> {
     await database.tenant(row.tenantId, (tx) =>
       store.patchPayment(
         tx,
+        row.tenantId,
         row.id,
         { pendingAction: null, pendingAmount: null, nextSyncAt: null, ...(action === 'cancel' ? { cancellationReason: null } : {}) },
         pending(action),
@@ -62,7 +63,7 @@ export function createCaptureCancel(ctx: PaymentsContext) {
   /** Commits a capture the processor confirmed, for the amount it confirmed (also used by reconciliation). */
   function commitCapture(row: PaymentRow, amountCaptured: number): Promise<PaymentRow | undefined> {
     return database.tenant(row.tenantId, (tx) =>
-      store.transition(tx, row.id, {
+      store.transition(tx, row.tenantId, row.id, {
         to: 'succeeded',
         from: ['requires_capture'],
         where: pending('capture'),
@@ -125,14 +126,14 @@ export function createCaptureCancel(ctx: PaymentsContext) {
   /** POST /v1/payments/:id/capture. */
   async function capture(tenantId: string, id: string, amountToCapture?: number): Promise<PaymentRow> {
     const claimed = await database.tenant(tenantId, async (tx) => {
-      const row = await store.findPayment(tx, id, { lock: true });
+      const row = await store.findPayment(tx, tenantId, id, { lock: true });
       if (!row) return undefined;
       if (row.status !== 'requires_capture' || row.pendingAction !== null) wrongState(row, 'capture');
       const amount = amountToCapture ?? row.amountCapturable;
       if (amount > row.amountCapturable) {
         throw parameterInvalid('amount_to_capture', `amount_to_capture must be less than or equal to amount_capturable (${row.amountCapturable}).`);
       }
-      return store.patchPayment(tx, id, { pendingAction: 'capture', pendingAmount: amount, nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) });
+      return store.patchPayment(tx, tenantId, id, { pendingAction: 'capture', pendingAmount: amount, nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) });
     });
     if (!claimed) throw resourceMissing('payment', id);
     return sendCapture(claimed);
@@ -141,7 +142,7 @@ export function createCaptureCancel(ctx: PaymentsContext) {
   /** Commits a cancel of an authorization (also used by reconciliation and expiry). */
   function commitCancel(row: PaymentRow, reason: CancelReason | null): Promise<PaymentRow | undefined> {
     return database.tenant(row.tenantId, (tx) =>
-      store.transition(tx, row.id, {
+      store.transition(tx, row.tenantId, row.id, {
         to: 'canceled',
         from: ['requires_capture'],
         where: pending('cancel'),
@@ -192,6 +193,7 @@ export function createCaptureCancel(ctx: PaymentsContext) {
     return database.tenant(tenantId, (tx) =>
       store.patchPayment(
         tx,
+        tenantId,
         id,
         { pendingAction: 'cancel', cancellationReason: reason, nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) },
         and(eq(schema.payments.status, 'requires_capture'), isNull(schema.payments.pendingAction)),
@@ -203,16 +205,16 @@ export function createCaptureCancel(ctx: PaymentsContext) {
   async function cancel(tenantId: string, id: string, reason?: CancellationReason): Promise<PaymentRow> {
     const cancellationReason = reason ?? null;
     const outcome = await database.tenant(tenantId, async (tx) => {
-      const row = await store.findPayment(tx, id, { lock: true });
+      const row = await store.findPayment(tx, tenantId, id, { lock: true });
       if (!row) return { kind: 'missing' as const };
       switch (row.status) {
         case 'requires_confirmation': {
-          const canceled = await store.transition(tx, id, { to: 'canceled', from: ['requires_confirmation'], set: { cancellationReason, methodVault: null } });
+          const canceled = await store.transition(tx, tenantId, id, { to: 'canceled', from: ['requires_confirmation'], set: { cancellationReason, methodVault: null } });
           return { kind: 'done' as const, row: canceled! };
         }
         case 'requires_capture':
           if (row.pendingAction !== null) wrongState(row, 'cancel');
-          return { kind: 'claimed' as const, row: (await store.patchPayment(tx, id, { pendingAction: 'cancel', cancellationReason, nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) }))! };
+          return { kind: 'claimed' as const, row: (await store.patchPayment(tx, tenantId, id, { pendingAction: 'cancel', cancellationReason, nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) }))! };
         case 'processing':
         case 'succeeded':
         case 'failed':

@@ -1,4 +1,4 @@
-import { and, eq, type SQL } from 'drizzle-orm';
+import { eq, type SQL } from 'drizzle-orm';
 import { schema } from '../../../db';
 import type { PaymentMethodInput as PaymentMethodRequest } from '../../../runtime/registry/index.ts';
 import { PAYMENT_STATUSES, type CreatePaymentBody, type Metadata, type PaymentStatus } from '../model';
@@ -39,7 +39,7 @@ export function createPaymentOperations(ctx: PaymentsContext) {
   const { database, store } = ctx;
 
   async function findOrThrow(tenantId: string, id: string): Promise<PaymentRow> {
-    const row = await database.tenant(tenantId, (tx) => store.findPayment(tx, id));
+    const row = await database.tenant(tenantId, (tx) => store.findPayment(tx, tenantId, id));
     if (!row) throw resourceMissing('payment', id);
     return row;
   }
@@ -118,7 +118,7 @@ export function createPaymentOperations(ctx: PaymentsContext) {
     });
     const first = candidates[0]!;
     const claimed = await database.tenant(tenantId, (tx) =>
-      store.transition(tx, id, {
+      store.transition(tx, tenantId, id, {
         to: 'processing',
         from: ['requires_confirmation'],
         set: {
@@ -148,7 +148,7 @@ export function createPaymentOperations(ctx: PaymentsContext) {
       filters.push(eq(schema.payments.status, status as PaymentStatus));
     }
     return database.tenant(tenantId, (tx) =>
-      listPage<PaymentRow>(tx, schema.payments, { params, filters: [and(...filters)], kind: 'payment' }),
+      listPage<PaymentRow>(tx, schema.payments, { params, scope: eq(schema.payments.tenantId, tenantId), filters, kind: 'payment' }),
     );
   }
 

@@ -108,8 +108,8 @@ export function createReconciler(service: PaymentsService, options: ReconcilerOp
 
   async function failUnknown(row: PaymentRow, message: string): Promise<void> {
     await database.tenant(row.tenantId, async (tx) => {
-      await store.announceProcessing(tx, row.id);
-      await store.transition(tx, row.id, {
+      await store.announceProcessing(tx, row.tenantId, row.id);
+      await store.transition(tx, row.tenantId, row.id, {
         to: 'failed',
         from: ['processing'],
         set: { failure: { code: 'processing_error', message }, nextSyncAt: null, methodVault: null },
@@ -124,13 +124,13 @@ export function createReconciler(service: PaymentsService, options: ReconcilerOp
       const [counted] = await tx
         .update(p)
         .set({ syncNotFound: sql`${p.syncNotFound} + 1` })
-        .where(and(eq(p.id, row.id), eq(p.status, 'processing'), isNull(p.pendingAction)))
+        .where(and(eq(p.tenantId, row.tenantId), eq(p.id, row.id), eq(p.status, 'processing'), isNull(p.pendingAction)))
         .returning({ syncNotFound: p.syncNotFound });
       if (!counted) return;
-      await store.announceProcessing(tx, row.id);
+      await store.announceProcessing(tx, row.tenantId, row.id);
       if (counted.syncNotFound < notFoundLimit) return;
       logger.warn({ payment_id: row.id, processor: row.processor, answers: counted.syncNotFound }, 'processor never heard of this payment: failing it');
-      await store.transition(tx, row.id, {
+      await store.transition(tx, row.tenantId, row.id, {
         to: 'failed',
         from: ['processing'],
         set: { failure: { code: 'processing_error', message: 'The processor has no record of this payment.' }, nextSyncAt: null, methodVault: null },
@@ -159,7 +159,7 @@ export function createReconciler(service: PaymentsService, options: ReconcilerOp
       ...(row.processorReference ? { reference: row.processorReference } : { idempotencyKey: processorKeys.authorize(row.id) }),
     });
     if (outcome.kind !== 'result') {
-      if (row.status === 'processing') await database.tenant(row.tenantId, (tx) => store.announceProcessing(tx, row.id));
+      if (row.status === 'processing') await database.tenant(row.tenantId, (tx) => store.announceProcessing(tx, row.tenantId, row.id));
       return;
     }
     const answer = outcome.value;
@@ -174,7 +174,7 @@ export function createReconciler(service: PaymentsService, options: ReconcilerOp
       return;
     }
     await database.tenant(row.tenantId, async (tx) => {
-      const locked = await store.findPayment(tx, row.id, { lock: true });
+      const locked = await store.findPayment(tx, row.tenantId, row.id, { lock: true });
       if (locked) await applyPaymentUpdate(ctx, tx, locked, answer);
     });
   }
@@ -194,7 +194,7 @@ export function createReconciler(service: PaymentsService, options: ReconcilerOp
       return;
     }
     await database.tenant(row.tenantId, async (tx) => {
-      const [locked] = await tx.select().from(schema.refunds).where(eq(schema.refunds.id, row.id)).for('update');
+      const locked = await store.findRefund(tx, row.tenantId, row.id, { lock: true });
       if (locked) await applyRefundUpdate(ctx, tx, locked, answer);
     });
   }

@@ -33,12 +33,12 @@ export function createRefundOperations(ctx: PaymentsContext) {
     if (idempotency?.resumeId) return resume(tenantId, idempotency.resumeId, answer);
     const id = randomId('re');
     const refund = await database.tenant(tenantId, async (tx) => {
-      const payment = await store.findPayment(tx, body.payment, { lock: true });
+      const payment = await store.findPayment(tx, tenantId, body.payment, { lock: true });
       if (!payment) throw resourceMissing('payment', body.payment, 'payment');
       if (payment.status !== 'succeeded') {
         throw unexpectedState('payment_unexpected_state', `You cannot refund this payment because it has a status of ${payment.status}.`);
       }
-      const remaining = payment.amountReceived - (await store.refundedOrPending(tx, payment.id));
+      const remaining = payment.amountReceived - (await store.refundedOrPending(tx, tenantId, payment.id));
       const amount = body.amount ?? remaining;
       if (remaining <= 0 || amount > remaining) {
         throw unexpectedState(
@@ -72,17 +72,17 @@ export function createRefundOperations(ctx: PaymentsContext) {
    * the processor never received it.
    */
   async function resume(tenantId: string, id: string, answer?: OnRefundCommit): Promise<RefundRow> {
-    const refund = await database.tenant(tenantId, (tx) => store.findRefund(tx, id));
+    const refund = await database.tenant(tenantId, (tx) => store.findRefund(tx, tenantId, id));
     if (!refund) throw new Error(`idempotency key bound to refund ${id}, which does not exist`);
     const processor = ctx.registry.processor(refund.processor);
     const open = refund.status === 'pending' && !refund.processorReference && processor;
     const outcome = open ? await ctx.caller.call(processor, 'sync', { kind: 'refund', idempotencyKey: processorKeys.refund(id) }) : undefined;
     if (outcome?.kind === 'result' && (outcome.value.status === 'not_found' || outcome.value.kind !== 'refund')) return sendRefund(refund, answer);
     return database.tenant(tenantId, async (tx) => {
-      const [locked] = await tx.select().from(schema.refunds).where(eq(schema.refunds.id, id)).for('update');
+      const locked = await store.findRefund(tx, tenantId, id, { lock: true });
       const known = outcome?.kind === 'result' ? outcome.value : undefined;
       if (locked && known && known.kind === 'refund' && known.status !== 'not_found') await applyRefundUpdate(ctx, tx, locked, known);
-      const row = (await store.findRefund(tx, id))!;
+      const row = (await store.findRefund(tx, tenantId, id))!;
       await answer?.(tx, row);
       return row;
     });
@@ -91,12 +91,12 @@ export function createRefundOperations(ctx: PaymentsContext) {
   /** Sends (or re-sends, same idempotency key) a pending refund and commits what the processor says. */
   async function sendRefund(refund: RefundRow, answer?: OnRefundCommit): Promise<RefundRow> {
     const { tenantId } = refund;
-    const payment = await database.tenant(tenantId, (tx) => store.findPayment(tx, refund.paymentId));
+    const payment = await database.tenant(tenantId, (tx) => store.findPayment(tx, tenantId, refund.paymentId));
     const processor = ctx.registry.processor(refund.processor);
     if (!payment?.processorReference || !processor) {
       return database.tenant(tenantId, async (tx) => {
         const failure = { code: 'processing_error', message: 'The payment has no processor to refund it.' };
-        const row = (await store.settleRefund(tx, refund.id, 'failed', { failure })) ?? (await store.findRefund(tx, refund.id)) ?? refund;
+        const row = (await store.settleRefund(tx, tenantId, refund.id, 'failed', { failure })) ?? (await store.findRefund(tx, tenantId, refund.id)) ?? refund;
         await answer?.(tx, row);
         return row;
       });
@@ -115,17 +115,17 @@ export function createRefundOperations(ctx: PaymentsContext) {
           const result = outcome.value;
           switch (result.status) {
             case 'succeeded':
-              changed = await store.settleRefund(tx, refund.id, 'succeeded', { processorReference: result.reference });
+              changed = await store.settleRefund(tx, tenantId, refund.id, 'succeeded', { processorReference: result.reference });
               break;
             case 'failed':
-              changed = await store.settleRefund(tx, refund.id, 'failed', {
+              changed = await store.settleRefund(tx, tenantId, refund.id, 'failed', {
                 processorReference: result.reference,
                 failure: { code: result.code, message: result.message },
               });
               break;
             case 'pending':
               // Settles later: by callback, or reconciliation after the threshold.
-              changed = await store.patchRefund(tx, refund.id, {
+              changed = await store.patchRefund(tx, tenantId, refund.id, {
                 processorReference: result.reference,
                 nextSyncAt: ctx.after(ctx.config.reconcileAfterMs),
               });
@@ -138,19 +138,19 @@ export function createRefundOperations(ctx: PaymentsContext) {
           break;
         case 'error':
           // Refused, nothing happened at the processor; refunds cannot fail over (the money sits there).
-          changed = await store.settleRefund(tx, refund.id, 'failed', {
+          changed = await store.settleRefund(tx, tenantId, refund.id, 'failed', {
             failure: { code: 'processing_error', message: 'The processor could not process the refund.' },
           });
           break;
       }
-      const row = changed ?? (await store.findRefund(tx, refund.id)) ?? refund;
+      const row = changed ?? (await store.findRefund(tx, tenantId, refund.id)) ?? refund;
       await answer?.(tx, row);
       return row;
     });
   }
 
   async function retrieve(tenantId: string, id: string): Promise<RefundRow> {
-    const row = await database.tenant(tenantId, (tx) => store.findRefund(tx, id));
+    const row = await database.tenant(tenantId, (tx) => store.findRefund(tx, tenantId, id));
     if (!row) throw resourceMissing('refund', id);
     return row;
   }
@@ -160,12 +160,13 @@ export function createRefundOperations(ctx: PaymentsContext) {
     const payment = query.payment;
     return database.tenant(tenantId, async (tx) => {
       if (payment !== undefined) {
-        if (typeof payment !== 'string' || !(await store.findPayment(tx, payment))) {
+        if (typeof payment !== 'string' || !(await store.findPayment(tx, tenantId, payment))) {
           throw resourceMissing('payment', String(payment), 'payment');
         }
       }
       return listPage<RefundRow>(tx, schema.refunds, {
         params,
+        scope: eq(schema.refunds.tenantId, tenantId),
         filters: payment === undefined ? [] : [eq(schema.refunds.paymentId, payment as string)],
         kind: 'refund',
       });

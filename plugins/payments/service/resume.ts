@@ -25,16 +25,16 @@ export async function resumePayment(
   const { database, store } = ctx;
   const settle = (change?: (tx: Tx, locked: PaymentRow) => Promise<unknown>) =>
     database.tenant(tenantId, async (tx) => {
-      const locked = await store.findPayment(tx, id, { lock: true });
+      const locked = await store.findPayment(tx, tenantId, id, { lock: true });
       // Bound in the payment's own transaction: the payment exists whenever the binding does.
       if (!locked) throw new Error(`idempotency key bound to payment ${id}, which does not exist`);
       if (change) await change(tx, locked);
-      const row = (await store.findPayment(tx, id))!;
+      const row = (await store.findPayment(tx, tenantId, id))!;
       await onCommit?.(tx, row);
       return row;
     });
 
-  const current = await database.tenant(tenantId, (tx) => store.findPayment(tx, id));
+  const current = await database.tenant(tenantId, (tx) => store.findPayment(tx, tenantId, id));
   const processor = current?.processor ? ctx.registry.processor(current.processor) : undefined;
   if (!current || current.status !== 'processing' || !processor) return { kind: 'committed', row: await settle() };
 
@@ -44,7 +44,7 @@ export async function resumePayment(
   });
   if (outcome.kind !== 'result') {
     // Still unknown: the payment stays `processing` (announced now) and reconciliation goes on asking.
-    return { kind: 'committed', row: await settle((tx) => store.announceProcessing(tx, id)) };
+    return { kind: 'committed', row: await settle((tx) => store.announceProcessing(tx, tenantId, id)) };
   }
   const answer = outcome.value;
   if (answer.status === 'not_found' || answer.kind !== 'payment') {
@@ -59,7 +59,7 @@ export async function resumePayment(
   return {
     kind: 'committed',
     row: await settle(async (tx, locked) => {
-      await store.patchPayment(tx, id, { processorAttempts: settledAttempts(locked, answer.status) });
+      await store.patchPayment(tx, tenantId, id, { processorAttempts: settledAttempts(locked, answer.status) });
       await applyPaymentUpdate(ctx, tx, locked, answer);
     }),
   };

@@ -10,7 +10,17 @@ import { canTransition, eventFor, isFinal, sourcesOf } from './state-machine';
  * The SQL of payments and refunds. Every status change is one guarded UPDATE
  * (`WHERE status IN (allowed sources)`) whose returned row proves this caller won; the
  * event for the new status is written in the same transaction, from that row.
+ *
+ * Every statement names its tenant (`tenant_id = $tenant`): that predicate is the first
+ * layer of tenant isolation, row-level security the second, and without it PostgreSQL
+ * cannot use the `(tenant_id, ...)` indexes. Callers running as the system (workers,
+ * processor callbacks) pass the tenant of the row they are working on.
  */
+
+const payments = schema.payments;
+const refunds = schema.refunds;
+const paymentOf = (tenantId: string, id: string) => and(eq(payments.tenantId, tenantId), eq(payments.id, id));
+const refundOf = (tenantId: string, id: string) => and(eq(refunds.tenantId, tenantId), eq(refunds.id, id));
 
 export type PaymentPatch = Partial<typeof schema.payments.$inferInsert>;
 export type RefundPatch = Partial<typeof schema.refunds.$inferInsert>;
@@ -53,14 +63,14 @@ export function createPaymentStore(deps: { metrics: Metrics; events: EventLog })
     return row!;
   }
 
-  async function findPayment(tx: Tx, id: string, options: { lock?: boolean } = {}): Promise<PaymentRow | undefined> {
-    const query = tx.select().from(schema.payments).where(eq(schema.payments.id, id)).limit(1);
+  async function findPayment(tx: Tx, tenantId: string, id: string, options: { lock?: boolean } = {}): Promise<PaymentRow | undefined> {
+    const query = tx.select().from(payments).where(paymentOf(tenantId, id)).limit(1);
     const [row] = options.lock ? await query.for('update') : await query;
     return row;
   }
 
   /** Applies one transition if the payment is still in an allowed status; undefined if another request won. */
-  async function transition(tx: Tx, id: string, change: PaymentTransition): Promise<PaymentRow | undefined> {
+  async function transition(tx: Tx, tenantId: string, id: string, change: PaymentTransition): Promise<PaymentRow | undefined> {
     const from = change.from ?? sourcesOf(change.to);
     const announce = change.to !== 'processing' || change.announce === true;
     const [row] = await tx
@@ -71,7 +81,7 @@ export function createPaymentStore(deps: { metrics: Metrics; events: EventLog })
         ...(change.to === 'processing' && announce ? { processingAnnounced: true } : {}),
         updatedAt: sql`now()`,
       })
-      .where(and(eq(schema.payments.id, id), inArray(schema.payments.status, from), change.where))
+      .where(and(paymentOf(tenantId, id), inArray(payments.status, from), change.where))
       .returning();
     if (!row) return undefined;
     const type = eventFor(change.to);
@@ -81,22 +91,22 @@ export function createPaymentStore(deps: { metrics: Metrics; events: EventLog })
   }
 
   /** Writes `payment.processing` for a payment whose in-flight claim turned out to last (pending, unknown, crash). */
-  async function announceProcessing(tx: Tx, id: string, set: PaymentPatch = {}): Promise<PaymentRow | undefined> {
+  async function announceProcessing(tx: Tx, tenantId: string, id: string, set: PaymentPatch = {}): Promise<PaymentRow | undefined> {
     const [row] = await tx
       .update(schema.payments)
       .set({ ...set, processingAnnounced: true, updatedAt: sql`now()` })
-      .where(and(eq(schema.payments.id, id), eq(schema.payments.status, 'processing'), eq(schema.payments.processingAnnounced, false)))
+      .where(and(paymentOf(tenantId, id), eq(payments.status, 'processing'), eq(payments.processingAnnounced, false)))
       .returning();
     if (row) await paymentEvent(tx, row, 'payment.processing');
     return row;
   }
 
   /** Changes bookkeeping columns without a status change (no event). */
-  async function patchPayment(tx: Tx, id: string, set: PaymentPatch, where?: SQL): Promise<PaymentRow | undefined> {
+  async function patchPayment(tx: Tx, tenantId: string, id: string, set: PaymentPatch, where?: SQL): Promise<PaymentRow | undefined> {
     const [row] = await tx
       .update(schema.payments)
       .set({ ...set, updatedAt: sql`now()` })
-      .where(and(eq(schema.payments.id, id), where))
+      .where(and(paymentOf(tenantId, id), where))
       .returning();
     return row;
   }
@@ -107,8 +117,9 @@ export function createPaymentStore(deps: { metrics: Metrics; events: EventLog })
     return row!;
   }
 
-  async function findRefund(tx: Tx, id: string): Promise<RefundRow | undefined> {
-    const [row] = await tx.select().from(schema.refunds).where(eq(schema.refunds.id, id)).limit(1);
+  async function findRefund(tx: Tx, tenantId: string, id: string, options: { lock?: boolean } = {}): Promise<RefundRow | undefined> {
+    const query = tx.select().from(refunds).where(refundOf(tenantId, id)).limit(1);
+    const [row] = options.lock ? await query.for('update') : await query;
     return row;
   }
 
@@ -118,6 +129,7 @@ export function createPaymentStore(deps: { metrics: Metrics; events: EventLog })
    */
   async function settleRefund(
     tx: Tx,
+    tenantId: string,
     id: string,
     to: Exclude<RefundStatus, 'pending'>,
     set: RefundPatch = {},
@@ -125,35 +137,35 @@ export function createPaymentStore(deps: { metrics: Metrics; events: EventLog })
     const [row] = await tx
       .update(schema.refunds)
       .set({ ...set, status: to, nextSyncAt: null, updatedAt: sql`now()` })
-      .where(and(eq(schema.refunds.id, id), eq(schema.refunds.status, 'pending')))
+      .where(and(refundOf(tenantId, id), eq(refunds.status, 'pending')))
       .returning();
     if (!row) return undefined;
     if (to === 'succeeded') {
       await tx
         .update(schema.payments)
         .set({ amountRefunded: sql`${schema.payments.amountRefunded} + ${row.amount}`, updatedAt: sql`now()` })
-        .where(eq(schema.payments.id, row.paymentId));
+        .where(paymentOf(tenantId, row.paymentId));
     }
     await events.record(tx, { tenantId: row.tenantId, type: `refund.${to}`, objectId: row.id, object: refundResource(row) });
     deps.metrics.refundsTotal.inc({ status: to });
     return row;
   }
 
-  async function patchRefund(tx: Tx, id: string, set: RefundPatch): Promise<RefundRow | undefined> {
+  async function patchRefund(tx: Tx, tenantId: string, id: string, set: RefundPatch): Promise<RefundRow | undefined> {
     const [row] = await tx
       .update(schema.refunds)
       .set({ ...set, updatedAt: sql`now()` })
-      .where(eq(schema.refunds.id, id))
+      .where(refundOf(tenantId, id))
       .returning();
     return row;
   }
 
   /** What is already promised back to the customer: pending and succeeded refunds. */
-  async function refundedOrPending(tx: Tx, paymentId: string): Promise<number> {
+  async function refundedOrPending(tx: Tx, tenantId: string, paymentId: string): Promise<number> {
     const [row] = await tx
       .select({ total: sql<string>`coalesce(sum(${schema.refunds.amount}), 0)` })
       .from(schema.refunds)
-      .where(and(eq(schema.refunds.paymentId, paymentId), inArray(schema.refunds.status, ['pending', 'succeeded'])));
+      .where(and(eq(refunds.tenantId, tenantId), eq(refunds.paymentId, paymentId), inArray(refunds.status, ['pending', 'succeeded'])));
     return Number(row?.total ?? 0);
   }
 

@@ -21,20 +21,20 @@ export async function applyPaymentUpdate(ctx: PaymentsContext, tx: Tx, row: Paym
     case 'processing': {
       if (row.pendingAction !== null) return undefined;
       // A claim that never announced itself (crash, or a callback faster than our commit) enters processing first.
-      const announce = () => store.announceProcessing(tx, row.id, { processorReference: reference });
+      const announce = () => store.announceProcessing(tx, row.tenantId, row.id, { processorReference: reference });
       switch (update.status) {
         case 'pending':
           return announce();
         case 'authorized':
           await announce();
-          return store.transition(tx, row.id, {
+          return store.transition(tx, row.tenantId, row.id, {
             to: 'requires_capture',
             from: ['processing'],
             set: { processorReference: reference, amountCapturable: row.amount, captureBefore: ctx.after(ctx.config.authorizationTtlMs), nextSyncAt: null, methodVault: null },
           });
         case 'succeeded':
           await announce();
-          return store.transition(tx, row.id, {
+          return store.transition(tx, row.tenantId, row.id, {
             to: 'succeeded',
             from: ['processing'],
             set: { processorReference: reference, amountReceived: row.amount, amountCapturable: 0, nextSyncAt: null, methodVault: null },
@@ -44,7 +44,7 @@ export async function applyPaymentUpdate(ctx: PaymentsContext, tx: Tx, row: Paym
           const failure: PaymentFailure = update.declineCode
             ? { code: update.code, decline_code: update.declineCode, message: update.message }
             : { code: update.code, message: update.message };
-          return store.transition(tx, row.id, {
+          return store.transition(tx, row.tenantId, row.id, {
             to: 'failed',
             from: ['processing'],
             set: { processorReference: reference, failure, nextSyncAt: null, methodVault: null },
@@ -55,13 +55,13 @@ export async function applyPaymentUpdate(ctx: PaymentsContext, tx: Tx, row: Paym
           // money (the authorization we never heard of) and then released it, e.g. on
           // expiry. Both steps are applied, each with its event.
           await announce();
-          const held = await store.transition(tx, row.id, {
+          const held = await store.transition(tx, row.tenantId, row.id, {
             to: 'requires_capture',
             from: ['processing'],
             set: { processorReference: reference, amountCapturable: row.amount, nextSyncAt: null, methodVault: null },
           });
           if (!held) return undefined;
-          return store.transition(tx, row.id, {
+          return store.transition(tx, row.tenantId, row.id, {
             to: 'canceled',
             from: ['requires_capture'],
             set: { amountCapturable: 0, captureBefore: null, cancellationReason: 'automatic' },
@@ -77,19 +77,19 @@ export async function applyPaymentUpdate(ctx: PaymentsContext, tx: Tx, row: Paym
             // Our capture went through, but this message does not say for how much: the
             // capture is sent again under its key, and the processor's replayed answer
             // (with the amount it captured) is what gets recorded. Never the amount asked.
-            await store.patchPayment(tx, row.id, { nextSyncAt: ctx.now() });
+            await store.patchPayment(tx, row.tenantId, row.id, { nextSyncAt: ctx.now() });
             return undefined;
           }
           // Captured without (or despite) our asking, e.g. from the processor's dashboard.
           // The message names no amount: the whole authorization is taken as captured.
           ctx.logger.warn({ payment_id: row.id, processor: row.processor, pending_action: row.pendingAction }, 'processor reports a capture nobody asked for here');
-          return store.transition(tx, row.id, {
+          return store.transition(tx, row.tenantId, row.id, {
             to: 'succeeded',
             from: ['requires_capture'],
             set: { amountReceived: row.amountCapturable, amountCapturable: 0, pendingAction: null, pendingAmount: null, captureBefore: null, nextSyncAt: null },
           });
         case 'canceled':
-          return store.transition(tx, row.id, {
+          return store.transition(tx, row.tenantId, row.id, {
             to: 'canceled',
             from: ['requires_capture'],
             set: {
@@ -123,11 +123,11 @@ export async function applyRefundUpdate(ctx: PaymentsContext, tx: Tx, row: Refun
   switch (update.status) {
     case 'pending':
       if (row.processorReference) return undefined;
-      return ctx.store.patchRefund(tx, row.id, { processorReference: reference });
+      return ctx.store.patchRefund(tx, row.tenantId, row.id, { processorReference: reference });
     case 'succeeded':
-      return ctx.store.settleRefund(tx, row.id, 'succeeded', { processorReference: reference });
+      return ctx.store.settleRefund(tx, row.tenantId, row.id, 'succeeded', { processorReference: reference });
     case 'failed':
-      return ctx.store.settleRefund(tx, row.id, 'failed', {
+      return ctx.store.settleRefund(tx, row.tenantId, row.id, 'failed', {
         processorReference: reference,
         failure: { code: update.code, message: update.message },
       });
