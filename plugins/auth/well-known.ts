@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia';
 import type { Database } from '../../db';
 import type { Config } from '../../runtime/config';
+import { errorResponse } from '../../runtime/http/schemas';
 import { keyStoreFor } from './keys';
 import { ALL_SCOPES, AuthorizationServerMetadata, JwksResponse } from './model';
 
@@ -17,7 +18,8 @@ export function wellKnownEndpoints(deps: { config: Config; database: Database })
         return keys.publicJwks();
       },
       {
-        response: { 200: JwksResponse },
+        // The keys live in the database in development: it may be unreachable (503).
+        response: { 200: JwksResponse, 500: errorResponse(500), 503: errorResponse(503) },
         detail: {
           tags: ['Authentication'],
           summary: 'Public keys that verify access tokens (JWK set)',

@@ -86,7 +86,6 @@ export function renderDocsPage(bundleUrl: string, integrity: string): string {
 type OpenapiOptions = NonNullable<Parameters<typeof openapi>[0]>;
 
 const DOCUMENTATION: OpenapiOptions['documentation'] = {
-  openapi: '3.0.3',
   info: {
     title: 'NimbusPay',
     version: pkg.version,
@@ -117,7 +116,12 @@ export function docsPlugin() {
         path: DOCS_PATH,
         specPath: SPEC_PATH,
         provider: null,
-        exclude: { paths: [DOCS_PATH, SPEC_PATH] },
+        // What the document declares (and the version its schemas are written for: JSON
+        // Schema 2020-12, nullable as `type: [T, "null"]`). `documentation.openapi` is ignored.
+        openapiVersion: '3.1.2',
+        // staticFile: false, or every path with a dot is left out, /.well-known/* included
+        // (static assets hide themselves).
+        exclude: { paths: [DOCS_PATH, SPEC_PATH], staticFile: false },
         documentation: DOCUMENTATION,
       }),
     )

@@ -19,11 +19,11 @@ export const SPEC_PATH = '/docs/json';
 /** NIMBUS_OPENAPI_CONTRACT=off observes nothing (to tell whether the observer changes an outcome). */
 export const observing = process.env.NIMBUS_OPENAPI_CONTRACT !== 'off';
 
-/** Whether violations fail the run (otherwise they are only printed). */
+/** Whether violations fail the run (otherwise they are only printed): in CI, or when asked; NIMBUS_OPENAPI_STRICT=0 never. */
 export function strictContract(env: Record<string, string | undefined> = process.env): boolean {
   if (env.NIMBUS_OPENAPI_STRICT === '1') return true;
   if (env.NIMBUS_OPENAPI_STRICT === '0') return false;
-  return false;
+  return env.CI === 'true';
 }
 
 export interface Ledger {
@@ -218,7 +218,7 @@ export function forgetSocketDocuments(): void {
 /** The end-of-run report: always a summary line, the table when there are violations. */
 export function ledgerReport(strict: boolean): string {
   const { checked, unmatched, violations, errors } = ledger;
-  const mode = strict ? 'strict: violations fail the run' : 'report only: NIMBUS_OPENAPI_STRICT=1 makes violations fail the run';
+  const mode = strict ? 'strict: violations fail the run' : 'report only: CI=true or NIMBUS_OPENAPI_STRICT=1 makes violations fail the run';
   const lines = [
     `OpenAPI contract: ${checked} responses checked against the served ${SPEC_PATH}, ${violations.length} violations, ${unmatched} responses to no documented operation (${mode}).`,
   ];
