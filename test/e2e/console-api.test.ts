@@ -37,7 +37,7 @@ beforeAll(async () => {
   expect(endpoint.status).toBe(201);
   worker = startWebhookWorker(
     { database: t.database, logger: t.logger, metrics: t.metrics },
-    { allowPrivate: true, pollIntervalMs: 50, leaseMs: 5000, timeoutMs: 2000, retry: { delaysMs: [3_600_000], jitter: 0 } },
+    { allowPrivate: true, pollIntervalMs: 50, leaseMs: 30_000, timeoutMs: 15_000, retry: { delaysMs: [3_600_000], jitter: 0 } },
   );
   declined = (await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.insufficientFunds), { amount: 4200, metadata: { order_id: 'A-1001' } }))).body;
   approved = (await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { amount: 1500, metadata: { order_id: 'A-1002' } }))).body;
@@ -177,6 +177,11 @@ describe('webhooks: deliveries by event, endpoint health, redelivery by a platfo
     expect(missing.status).toBe(400);
     expect(missing.body.error.code).toBe('parameter_missing');
     expect(missing.body.error.param.toLowerCase()).toBe('nimbus-tenant'); // header names are case-insensitive
+    const malformed = await call(t, 'POST', `/v1/support/events/${eventId}/redeliver`, admin, body, { 'Nimbus-Tenant': 'acme' });
+    expect(malformed.status).toBe(400);
+    const unknown = await call(t, 'POST', `/v1/support/events/${eventId}/redeliver`, admin, body, { 'Nimbus-Tenant': 'ten_DoesNotExist000' });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.param).toBe('Nimbus-Tenant');
     const elsewhere = await call(t, 'POST', `/v1/support/events/${eventId}/redeliver`, admin, body, { 'Nimbus-Tenant': other.tenantId });
     expect(elsewhere.status).toBe(404);
 

@@ -133,7 +133,7 @@ describe.skipIf(!hasChromium)('the support console in headless Chromium, offline
     endpointId = endpoint.body.id;
     worker = startWebhookWorker(
       { database: t.database, logger: t.logger, metrics: t.metrics },
-      { allowPrivate: true, pollIntervalMs: 50, leaseMs: 5000, timeoutMs: 2000, retry: { delaysMs: [3_600_000], jitter: 0 } },
+      { allowPrivate: true, pollIntervalMs: 50, leaseMs: 30_000, timeoutMs: 15_000, retry: { delaysMs: [3_600_000], jitter: 0 } },
     );
     for (const [number, amount, order] of [
       [CARDS.visa, 1250, 'A-1001'],
