@@ -9,7 +9,7 @@ import { requestState } from '../runtime/http';
 import type { Logger } from '../runtime/logger';
 import { listParams } from '../runtime/pagination';
 import { definePlugin } from '../runtime/plugin';
-import { ErrorEnvelope, errorResponses, IdParams, ListQuery, RedeliverBody, Redelivery, WebhookDeliveryList } from './model';
+import { errorResponses, IdParams, ListQuery, RedeliverBody, Redelivery, WebhookDeliveryList } from './model';
 import { redeliverEvent } from './service';
 import { WebhookEndpointHealth } from './support-model';
 import { endpointHealth, listEventDeliveries } from './support-service';
@@ -90,12 +90,7 @@ export function webhookSupportRoutes(deps: { config: Config; database: Database;
         params: IdParams,
         headers: TenantHeader,
         body: RedeliverBody,
-        response: {
-          202: Redelivery,
-          ...errorResponses(400, 401, 403, 404, 409),
-          413: { ...ErrorEnvelope, description: 'body_too_large: request bodies are limited to 64 KiB.' },
-          422: { ...ErrorEnvelope, description: 'idempotency_key_reused: this Idempotency-Key was used with another request.' },
-        },
+        response: { 202: Redelivery, ...errorResponses(400, 401, 403, 404, 409, 413, 422) },
         detail: {
           tags: ['Support'],
           summary: "Redeliver a tenant's event (platform admin)",
