@@ -109,7 +109,7 @@ async function runOutageDrill(setup: OutageDrill): Promise<void> {
   const loadDone = Date.now();
   const open = await retrying(() => waitForSettled(c.database.sql, 60_000));
   const settled = Date.now();
-  const pendingDeliveries = await retrying(() => waitForDeliveries(c.database.sql, 90_000));
+  const pendingDeliveries = await retrying(() => waitForDeliveries(c.database.sql, 180_000));
   const delivered = Date.now();
   await Bun.sleep(500);
   const verdict = await retrying(() => verify(c.database.sql, journal, setup.receiver, { endpoints }));

@@ -116,7 +116,7 @@ test('drill 4: processor faults at 10% of traffic: nothing double-charged, every
   const after = await processorFigures(c.nodes);
 
   const open = await waitForSettled(c.database.sql, 60_000);
-  const pendingDeliveries = await waitForDeliveries(c.database.sql, 60_000);
+  const pendingDeliveries = await waitForDeliveries(c.database.sql, 180_000);
   const verdict = await verify(c.database.sql, journal, receiver, { endpoints });
   // Each fault card ended as the processor says: the lost answer approved, the error refused.
   const outcomes = (await c.database.sql`select metadata->>'drill_flow' as flow, status, failure->>'code' as code, count(*)::int as n

@@ -62,7 +62,7 @@ test('drill 1: a replica killed mid-traffic loses nothing and doubles nothing', 
   await chaos;
 
   const open = await waitForSettled(c.database.sql, SIZE.settleMs);
-  const pendingDeliveries = await waitForDeliveries(c.database.sql, 60_000);
+  const pendingDeliveries = await waitForDeliveries(c.database.sql, 180_000);
   await Bun.sleep(500); // a re-send still on its way shows up now
   const verdict = await verify(c.database.sql, journal, receiver, { endpoints });
 

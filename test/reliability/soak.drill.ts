@@ -151,7 +151,7 @@ test('drill 5: soak at half the measured peak: RSS, connections and event-loop l
   const soakSeconds = (Date.now() - soakStarted) / 1000;
 
   const open = await waitForSettled(c.database.sql, 60_000);
-  const pendingDeliveries = await waitForDeliveries(c.database.sql, 90_000);
+  const pendingDeliveries = await waitForDeliveries(c.database.sql, 180_000);
   const verdict = await verify(c.database.sql, journal, receiver, { endpoints });
 
   // First window vs last window.

@@ -19,7 +19,9 @@ import { verify, waitForDeliveries, waitForSettled } from './support/verify';
 const LEASE_MS = 4_000;
 const SIZE = sized({
   ci: { flows: 45, maxMs: 12_000, concurrency: 4, kills: [4_000] },
-  long: { flows: 400, maxMs: 150_000, concurrency: 4, kills: [20_000, 60_000, 100_000] },
+  // The slow receiver takes about 19 deliveries a second at most (2 endpoints x 8 in flight / 0.85 s):
+  // the long version's ~2,000 deliveries drain in about two minutes after the load.
+  long: { flows: 250, maxMs: 150_000, concurrency: 4, kills: [20_000, 60_000, 100_000] },
 });
 
 let cluster: Cluster | undefined;
@@ -78,7 +80,7 @@ test('drill 2: a worker killed mid-delivery loses no delivery; its leases expire
   await chaos;
 
   const open = await waitForSettled(c.database.sql, 40_000);
-  const pendingDeliveries = await waitForDeliveries(c.database.sql, 90_000);
+  const pendingDeliveries = await waitForDeliveries(c.database.sql, sized({ ci: 120_000, long: 600_000 }));
   await Bun.sleep(500);
   const verdict = await verify(c.database.sql, journal, receiver, { endpoints });
 

@@ -66,13 +66,23 @@ export async function waitForSettled(sql: Sql, timeoutMs: number): Promise<numbe
   }
 }
 
-/** Polls until no webhook delivery is pending (or the time is up). */
-export async function waitForDeliveries(sql: Sql, timeoutMs: number): Promise<number> {
+/**
+ * Polls until no webhook delivery is pending. A queue still draining is waited for (a slow
+ * receiver takes its time); one that has not shrunk for `stallMs` is stuck, and `timeoutMs`
+ * bounds the wait in any case.
+ */
+export async function waitForDeliveries(sql: Sql, timeoutMs: number, stallMs = 30_000): Promise<number> {
   const deadline = Date.now() + timeoutMs;
+  let lowest = Number.POSITIVE_INFINITY;
+  let progressAt = Date.now();
   for (;;) {
     const [row] = await retrying(() => sql`select count(*)::int as n from webhook_deliveries where status = 'pending'`);
     const pending = (row as { n: number }).n;
-    if (pending === 0 || Date.now() > deadline) return pending;
+    if (pending < lowest) {
+      lowest = pending;
+      progressAt = Date.now();
+    }
+    if (pending === 0 || Date.now() > deadline || Date.now() - progressAt > stallMs) return pending;
     await Bun.sleep(500);
   }
 }
