@@ -24,14 +24,17 @@ export function webhooksPlugin(overrides: Partial<WebhookWorkerOptions> = {}) {
     name: 'webhooks',
     eventSinks: [fanOutEvent],
     commands: { 'reencrypt-webhook-secrets': reencryptCommand },
+    // The tuning variables are read when the process is built, so a bad one stops the
+    // start at once, before migrations, naming the variable.
+    setup: (ctx) => webhookTuning(ctx.env),
     routes: (ctx) => webhookRoutes(ctx),
-    workers: (ctx) => [
+    workers: (ctx, tuning) => [
       startWebhookWorker(ctx, {
         allowPrivate: ctx.config.webhookAllowPrivate,
         secretKeys: ctx.config.webhookSecretKeys,
         // Leave part of the shutdown grace for recording outcomes and releasing claims.
         drainMs: Math.floor(ctx.config.shutdownGraceMs * 0.8),
-        ...webhookTuning(ctx.env),
+        ...tuning,
         ...overrides,
       }),
     ],

@@ -27,7 +27,7 @@ describe('nimbus worker', () => {
     const child = spawnNimbus(['worker'], { NIMBUS_DATA_DIR: tempDir(), NIMBUS_WEBHOOK_LEASE_MS: 'soon' });
     expect(await child.exited).not.toBe(0);
     expect(await new Response(child.stderr).text()).toContain('NIMBUS_WEBHOOK_LEASE_MS');
-  }, 20_000);
+  }, 60_000);
 });
 
 if (!TEST_DATABASE_URL) console.warn('skipping the in-process worker test of nimbus serve: it needs PostgreSQL (set TEST_DATABASE_URL)');
