@@ -118,10 +118,12 @@ async function runOutageDrill(setup: OutageDrill): Promise<void> {
   const readiness: string[] = [];
   for (const { node, watch } of watchers) {
     for (const outage of outages.filter((o) => o.kind !== 'terminate only' && o.kind !== 'restart (no hold)')) {
-      const down = watch.transitions.find((t) => t.at >= outage.startedAt && t.at <= outage.endedAt + 2_000 && t.status !== 200);
+      const during = (t: { at: number }) => t.at >= outage.startedAt && t.at <= outage.endedAt + 2_000;
+      const down = watch.transitions.find((t) => during(t) && t.status !== 200);
+      const said503 = watch.transitions.some((t) => during(t) && t.status === 503);
       const up = watch.transitions.find((t) => t.at > outage.endedAt && t.status === 200);
-      readiness.push(`${node.name}: ${down ? `${down.status || 'no answer'} after ${((down.at - outage.startedAt) / 1000).toFixed(1)} s` : 'never 503'}, 200 ${up ? `${((up.at - outage.endedAt) / 1000).toFixed(1)} s after the return` : 'never again'}`);
-      if (node.role !== 'worker') checks.that(down?.status === 503, `${node.name} readiness turned 503 during the outage`);
+      readiness.push(`${node.name}: ${down ? `${down.status || 'no answer'} after ${((down.at - outage.startedAt) / 1000).toFixed(1)} s` : 'never 503'}, 200 ${up ? `${((up.at - outage.endedAt) / 1000).toFixed(1)} s after the return` : 'never again'} (slowest probe ${(watch.slowestMs() / 1000).toFixed(1)} s, ${watch.noAnswer()} unanswered in 3 s)`);
+      if (node.role !== 'worker') checks.that(said503, `${node.name} readiness turned 503 during the outage`);
       checks.that(up !== undefined && up.at - outage.endedAt <= RECOVERY_MS, `${node.name} readiness back to 200 within ${RECOVERY_MS / 1000} s by itself`);
     }
     checks.that(node.crashes.length === 0, `${node.name} did not crash (${node.crashes[0]?.output.split('\n').filter((l) => /Error/.test(l)).slice(-1)[0] ?? ''})`);

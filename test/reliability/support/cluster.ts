@@ -349,11 +349,17 @@ export function watchReadiness(node: NodeProcess, everyMs = 100) {
   const seen: Array<{ at: number; status: number }> = [];
   let last = -1;
   let stopped = false;
+  let slowestMs = 0;
+  let noAnswer = 0;
   const loop = (async () => {
     while (!stopped) {
+      const asked = Date.now();
+      // 0: no answer within 3 s (a probe that hangs), or the process is gone.
       const status = await fetch(`${node.url}/health/ready`, { signal: AbortSignal.timeout(3000) }).then((r) => r.status, () => 0);
+      slowestMs = Math.max(slowestMs, Date.now() - asked);
+      if (status === 0) noAnswer += 1;
       if (status !== last) {
-        seen.push({ at: Date.now(), status });
+        seen.push({ at: asked, status });
         last = status;
       }
       await Bun.sleep(everyMs);
@@ -361,6 +367,8 @@ export function watchReadiness(node: NodeProcess, everyMs = 100) {
   })();
   return {
     transitions: seen,
+    slowestMs: () => slowestMs,
+    noAnswer: () => noAnswer,
     async stop() {
       stopped = true;
       await loop;
