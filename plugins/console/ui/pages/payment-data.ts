@@ -44,11 +44,21 @@ export type TimelineEntry =
   | { kind: 'attempt'; at: string; order: number; attempt: Attempt }
   | { kind: 'refund'; at: string; order: number; refund: Refund };
 
+/**
+ * When a processor call began. An attempt is recorded once the call has ended, possibly
+ * with the outcome's commit, so its `created_at` can be later than the event that
+ * outcome produced; placed at its start, it comes before what it caused.
+ */
+export function callStart(attempt: Attempt): string {
+  const recorded = Date.parse(attempt.created_at);
+  return Number.isNaN(recorded) ? attempt.created_at : new Date(recorded - attempt.duration_ms).toISOString();
+}
+
 /** Oldest first; lists arrive newest first, so their own order breaks ties within one millisecond. */
 export function timeline(detail: PaymentDetail): TimelineEntry[] {
   const entries: TimelineEntry[] = [
     ...detail.events.map((event, index) => ({ kind: 'event' as const, at: event.created_at, order: -index, event })),
-    ...detail.attempts.map((attempt, index) => ({ kind: 'attempt' as const, at: attempt.created_at, order: -index, attempt })),
+    ...detail.attempts.map((attempt, index) => ({ kind: 'attempt' as const, at: callStart(attempt), order: -index, attempt })),
     ...detail.refunds.map((refund, index) => ({ kind: 'refund' as const, at: refund.created_at, order: -index, refund })),
   ];
   return entries.sort((a, b) => a.at.localeCompare(b.at) || a.order - b.order);
