@@ -51,7 +51,9 @@ export function report(figures: Omit<Figures, 'mode'>): Figures {
     `== drill ${full.drill}: ${full.title} (${full.mode}, ${full.seconds.toFixed(0)} s)`,
     table([...commonRows(full), ...full.extra]),
   ];
-  if (full.violations && full.violations.length > 0) lines.push('  violations:', ...full.violations.slice(0, 20).map((v) => `    - ${v}`));
+  if (full.violations && full.violations.length > 0) {
+    lines.push(full.passed ? '  notes:' : '  violations:', ...full.violations.slice(0, 20).map((v) => `    - ${v}`));
+  }
   console.log(lines.join('\n'));
   const dir = figuresDir();
   if (dir) writeFileSync(join(dir, `${full.drill}.json`), JSON.stringify(full, null, 2));

@@ -141,6 +141,10 @@ export async function verify(sql: Sql, journal: Journal, receiver?: DrillReceive
       verdict.unresolved += 1;
       continue;
     }
+    const code = answer.body?.error?.code;
+    if (answer.status >= 400 && code !== 'refund_exceeds_captured') {
+      note(verdict, `${record.op} ${key} (payment ${record.paymentId ?? '-'}) ended ${answer.status} ${code ?? ''} after ${answer.attempts} attempt(s)`);
+    }
     const objectId: string | undefined = answer.body?.id;
     if (record.op === 'create') {
       const rows = paymentsByKey.get(key) ?? [];
@@ -311,6 +315,14 @@ export async function verify(sql: Sql, journal: Journal, receiver?: DrillReceive
       ok: number;
       pending: number;
     }>;
+    // What the pending ones wait for, when some are left: the diagnosis of a stalled queue.
+    const waiting = (await sql`select attempt, (next_attempt_at > now()) as scheduled, (locked_until > now()) as leased,
+        left(coalesce(error, response_status::text, ''), 80) as why, count(*)::int as n
+        from webhook_deliveries where status = 'pending' group by 1, 2, 3, 4 order by n desc limit 5`) as unknown as Array<Record<string, unknown>>;
+    for (const w of waiting) note(verdict, `pending deliveries: ${JSON.stringify(w)}`);
+    const lastFailures = (await sql`select attempt, left(coalesce(error, response_status::text, ''), 120) as why, count(*)::int as n
+        from webhook_deliveries where status = 'failed' group by 1, 2 order by n desc limit 3`) as unknown as Array<Record<string, unknown>>;
+    if (waiting.length > 0) for (const f of lastFailures) note(verdict, `failed attempts: ${JSON.stringify(f)}`);
     for (const d of deliveries) {
       if (d.pending > 0) {
         verdict.stuck += 1;
