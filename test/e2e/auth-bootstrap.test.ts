@@ -80,7 +80,7 @@ describe('nimbus bootstrap', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('client_secret');
     expect(result.stdout).toMatch(/curl -s -u 'cli_[A-Za-z0-9]+:cs_[A-Za-z0-9_-]+' -d grant_type=client_credentials http:\/\/127\.0\.0\.1:3000\/oauth\/token/);
-  }, 30_000);
+  }, 90_000);
 });
 
 describe('development first start', () => {

@@ -37,7 +37,7 @@ describe('nimbus CLI', () => {
       child.kill('SIGTERM');
     }
     expect(await child.exited).toBe(0);
-  }, 40_000);
+  }, 90_000);
 });
 
 describe('embedded database held by a running server', () => {

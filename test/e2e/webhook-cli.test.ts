@@ -21,7 +21,7 @@ describe('nimbus worker', () => {
       child.kill('SIGTERM');
     }
     expect(await child.exited).toBe(0);
-  }, 40_000);
+  }, 90_000);
 
   test('a bad tuning variable stops the start naming it', async () => {
     const child = spawnNimbus(['worker'], { NIMBUS_DATA_DIR: tempDir(), NIMBUS_WEBHOOK_LEASE_MS: 'soon' });
