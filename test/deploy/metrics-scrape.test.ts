@@ -73,7 +73,7 @@ describe.skipIf(!HAS_CLI)('/metrics of a running server', () => {
         for await (const chunk of stream) output += new TextDecoder().decode(chunk);
       })();
     }
-    await waitForReady(Date.now() + 25_000);
+    await waitForReady(Date.now() + 80_000);
 
     // Some traffic, so that labelled series exist: ok, unauthenticated, not found.
     await fetch(`${base}/health/live`);
@@ -83,7 +83,7 @@ describe.skipIf(!HAS_CLI)('/metrics of a running server', () => {
     const response = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(response.status).toBe(200);
     scrape = await response.text();
-  }, 30_000);
+  }, 90_000);
 
   afterAll(async () => {
     if (child && child.exitCode === null) {
