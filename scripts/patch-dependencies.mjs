@@ -9,6 +9,16 @@
  *     socket to null (`TypeError: null is not an object (evaluating 'socket.write')`).
  *  2. closed(): removeAllListeners() drops the socket's 'error' listener, so an error the
  *     dead socket still emits (ECONNREFUSED, ECONNRESET) becomes an unhandled 'error' event.
+ *  3. ReadyForQuery: `return fetchArrayTypes()` drops the promise of the query that reads
+ *     the array types on a fresh connection. When that connection is cut before the answer
+ *     and its reconnect is refused, the query is rejected (ECONNREFUSED) with nobody to
+ *     catch it: an unhandled rejection (test/e2e/postgres-driver-patch.test.ts).
+ *  4. closed() kept `query` (the statement awaiting its answer) after the socket was gone,
+ *     and execute() kept accepting statements for it: a transaction's ROLLBACK sent after
+ *     the cut was queued on the dead connection, and once the connection came back every
+ *     answer was matched to the statement before it, so a later request waited forever
+ *     (test/e2e/database-outage.test.ts). Now the closed connection fails `query` and
+ *     refuses statements until it is connected again.
  * The queries in flight are failed by the driver's own close handling either way. Each
  * edit is idempotent; a version whose source differs is reported and left untouched
  * (package.json pins the version this patch was written for).
@@ -25,8 +35,20 @@ const EDITS = [
     to: `    ${MARK} if (!socket) return (chunk = nextWriteTimer = null, false)\n    const x = socket.write(chunk, fn)\n`,
   },
   {
+    from: '        return fetchArrayTypes()\n',
+    to: `        ${MARK} return fetchArrayTypes().catch(() => {})\n`,
+  },
+  {
     from: '    socket.removeAllListeners()\n    socket = null\n',
     to: `    socket.removeAllListeners()\n    ${MARK} socket.on('error', () => {})\n    socket = null\n`,
+  },
+  {
+    from: "    if (initial)\n      return reconnect()\n\n    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n",
+    to: `    ${MARK} query && queryError(query, Errors.connection('CONNECTION_CLOSED', options, socket))\n    if (initial)\n      return (query = null, reconnect())\n\n    !hadError && (query || sent.length) && error(Errors.connection('CONNECTION_CLOSED', options, socket))\n    query = null\n`,
+  },
+  {
+    from: "      return queryError(q, Errors.connection('CONNECTION_DESTROYED', options))\n\n    if (stream)\n",
+    to: `      return queryError(q, Errors.connection('CONNECTION_DESTROYED', options))\n\n    ${MARK} if (!socket)\n      return queryError(q, Errors.connection('CONNECTION_CLOSED', options))\n\n    if (stream)\n`,
   },
 ];
 
