@@ -6,6 +6,9 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema';
+import { pipelinedTransactions, type StatementObserver } from './transactions';
+
+export type { StatementObserver } from './transactions';
 
 export type Schema = typeof schema;
 /** The drizzle API, the same whichever driver sits underneath. */
@@ -45,16 +48,36 @@ export interface DatabaseOptions {
   pglite?: PGlite;
   /** postgres.js pool size. */
   maxConnections?: number;
+  /** Told about every transaction and statement of `tenant` and `system` (tests count them per request). */
+  observer?: StatementObserver;
 }
 
-async function scoped<T>(db: Db, settings: { tenant?: string; system?: boolean }, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    // One round trip: become the application role and pin the tenant for this transaction only.
-    await tx.execute(
-      sql`select set_config('role', ${APP_ROLE}, true), set_config('nimbus.tenant_id', ${settings.tenant ?? ''}, true), set_config('nimbus.system', ${settings.system ? 'on' : 'off'}, true)`,
-    );
-    return fn(tx as Tx);
-  });
+/**
+ * PGlite runs in this process: a statement costs no network round trip, so its
+ * transactions stay drizzle's. Become the application role and pin the tenant for this
+ * transaction only, in the statement before the first of `fn`.
+ */
+async function scoped<T>(db: Db, settings: { tenant?: string; system?: boolean }, fn: (tx: Tx) => Promise<T>, observer?: StatementObserver): Promise<T> {
+  observer?.transaction?.(settings.system ? 'system' : 'tenant');
+  observer?.statement?.('begin');
+  try {
+    const result = await db.transaction(async (tx) => {
+      await tx.execute(
+        sql`select set_config('role', ${APP_ROLE}, true), set_config('nimbus.tenant_id', ${settings.tenant ?? ''}, true), set_config('nimbus.system', ${settings.system ? 'on' : 'off'}, true)`,
+      );
+      return fn(tx as Tx);
+    });
+    observer?.statement?.('commit');
+    return result;
+  } catch (error) {
+    observer?.statement?.('rollback');
+    throw error;
+  }
+}
+
+/** Reports drizzle's statements to the observer (PGlite; postgres.js reports them from its transactions). */
+function observingLogger(observer: StatementObserver | undefined) {
+  return observer?.statement ? { logQuery: (query: string) => observer.statement!(query) } : undefined;
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -82,11 +105,12 @@ export function createPgliteDatabase(options: DatabaseOptions = {}): Database {
   }
   const pg = client;
   const db = drizzlePglite({ client: pg, schema }) as unknown as Db;
+  const observed = options.observer ? (drizzlePglite({ client: pg, schema, logger: observingLogger(options.observer) }) as unknown as Db) : db;
   return {
     kind: 'pglite',
     db,
-    tenant: (tenantId, fn) => scoped(db, { tenant: tenantId }, fn),
-    system: (fn) => scoped(db, { system: true }, fn),
+    tenant: (tenantId, fn) => scoped(observed, { tenant: tenantId }, fn, options.observer),
+    system: (fn) => scoped(observed, { system: true }, fn, options.observer),
     ping: async (timeoutMs = 2000) => {
       await withTimeout(pg.query('select 1'), timeoutMs);
     },
@@ -114,13 +138,19 @@ export function createPostgresDatabase(url: string, options: DatabaseOptions = {
     // (test/reliability/database-reconnect.test.ts).
     backoff: reconnectBackoff,
     onnotice: () => {},
+    // Statements run prepared (db/transactions.ts): parsed once per connection, but planned
+    // for their actual values every time. A generic plan sorted every one of a tenant's
+    // payments instead of walking the (tenant_id, seq) index for a page of ten (the LIMIT
+    // is a parameter): planning is cheap, a wrong plan is not.
+    connection: { plan_cache_mode: 'force_custom_plan' },
   });
   const db = drizzlePostgres({ client, schema }) as unknown as Db;
+  const transactions = pipelinedTransactions(client, db, options.observer);
   return {
     kind: 'postgres',
     db,
-    tenant: (tenantId, fn) => scoped(db, { tenant: tenantId }, fn),
-    system: (fn) => scoped(db, { system: true }, fn),
+    tenant: (tenantId, fn) => transactions.run({ kind: 'tenant', role: APP_ROLE, tenant: tenantId, system: false }, fn),
+    system: (fn) => transactions.run({ kind: 'system', role: APP_ROLE, tenant: '', system: true }, fn),
     ping: async (timeoutMs = 2000) => {
       await withTimeout(client`select 1`, timeoutMs);
     },

@@ -1,4 +1,4 @@
-import { schema, type Tx } from '../db';
+import { encode, runStatement, schema, type Tx } from '../db';
 import { randomId } from './ids';
 
 /**
@@ -31,22 +31,27 @@ export interface EventLog {
   record(tx: Tx, input: EventInput): Promise<RecordedEvent>;
 }
 
+const INSERT_EVENT = 'insert into events (id, tenant_id, type, object_id, data, created_at) values ($1, $2, $3, $4, $5, $6)';
+
+/**
+ * The event is complete before it is written (its time is this process's clock), so the
+ * insert and every sink's statements go out together, without waiting for one another:
+ * on postgres.js they are pipelined on the transaction's connection, in this order.
+ */
 export function createEventLog(sinks: readonly EventSink[] = []): EventLog {
   return {
     async record(tx, input) {
-      const [row] = await tx
-        .insert(schema.events)
-        .values({ id: randomId('evt'), tenantId: input.tenantId, type: input.type, objectId: input.objectId, data: { object: input.object } })
-        .returning();
       const event: RecordedEvent = {
-        id: row!.id,
-        tenantId: row!.tenantId,
-        type: row!.type,
-        objectId: row!.objectId,
-        createdAt: row!.createdAt,
-        data: row!.data,
+        id: randomId('evt'),
+        tenantId: input.tenantId,
+        type: input.type,
+        objectId: input.objectId,
+        createdAt: new Date(),
+        data: { object: input.object },
       };
-      for (const sink of sinks) await sink(tx, event);
+      const { data, createdAt } = schema.events;
+      const insert = runStatement(tx, INSERT_EVENT, [event.id, event.tenantId, event.type, event.objectId, encode(data, event.data), encode(createdAt, event.createdAt)]);
+      await Promise.all([insert, ...sinks.map((sink) => sink(tx, event))]);
       return event;
     },
   };

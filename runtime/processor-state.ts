@@ -1,11 +1,16 @@
-import { and, asc, eq, like, sql } from 'drizzle-orm';
-import { schema, type Database } from '../db';
+import { and, asc, eq, like } from 'drizzle-orm';
+import { runStatement, schema, type Database } from '../db';
 import type { ProcessorState, ProcessorStateFactory } from './registry';
 
 /** `%` and `_` are LIKE wildcards: a key prefix must match literally. */
 function likePrefix(prefix: string): string {
   return `${prefix.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
+
+const GET_FOR_UPDATE = 'select value from processor_state where processor = $1 and key = $2 for update';
+const PUT = `insert into processor_state (processor, key, value) values ($1, $2, $3::jsonb)
+  on conflict (processor, key) do update set value = excluded.value, updated_at = now()`;
+const DELETE = 'delete from processor_state where processor = $1 and key = $2';
 
 /**
  * Connector state in PostgreSQL (table `processor_state`, one row per processor and key).
@@ -32,26 +37,19 @@ export function databaseProcessorState(database: Database): ProcessorStateFactor
       );
       return rows.map((row) => ({ key: row.key, value: row.value as T }));
     },
+    // Fixed statements (db/statements.ts): a connector's ledger is on a payment's path.
     transaction(fn) {
       return database.system((tx) =>
         fn({
           async get<T>(key: string) {
-            const [row] = await tx
-              .select({ value: table.value })
-              .from(table)
-              .where(and(eq(table.processor, processor), eq(table.key, key)))
-              .limit(1)
-              .for('update');
+            const [row] = await runStatement(tx, GET_FOR_UPDATE, [processor, key]);
             return row?.value as T | undefined;
           },
           async put(key, value) {
-            await tx
-              .insert(table)
-              .values({ processor, key, value })
-              .onConflictDoUpdate({ target: [table.processor, table.key], set: { value, updatedAt: sql`now()` } });
+            await runStatement(tx, PUT, [processor, key, JSON.stringify(value)]);
           },
           async delete(key) {
-            await tx.delete(table).where(and(eq(table.processor, processor), eq(table.key, key)));
+            await runStatement(tx, DELETE, [processor, key]);
           },
         }),
       );

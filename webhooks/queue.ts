@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { type Database, rowsOf } from '../db';
+import { type Database, rowsOf, runStatement, type Tx } from '../db';
 import { randomId } from '../runtime/ids';
 import { nextDelayMs, type RetryPolicy } from './schedule';
 
@@ -50,9 +50,22 @@ interface ClaimRow {
 /** Rows considered per claim: bounds the window-function work however long the backlog. */
 const SCAN_LIMIT = 1000;
 
+/**
+ * A lease and a delivery's outcome are bookkeeping of an at-least-once queue: their
+ * commits need not wait for the WAL to reach the disk. Should the database crash within
+ * that window, the lease or the outcome is lost and the delivery is sent again, which
+ * receivers dedupe on `webhook-id` (API.md). Payments' own commits stay synchronous.
+ */
+export const ASYNCHRONOUS_COMMIT = "select set_config('synchronous_commit', 'off', true)";
+
 export async function claimDue(database: Database, options: ClaimOptions): Promise<ClaimedDelivery[]> {
-  const rows = await database.system(async (tx) =>
-    rowsOf<ClaimRow>(
+  return database.system(async (tx) => (await Promise.all([runStatement(tx, ASYNCHRONOUS_COMMIT, []), claimIn(tx, options)]))[1]);
+}
+
+/** The claim as one statement in the caller's system transaction (outcomes.ts claims with the outcomes it records). */
+export async function claimIn(tx: Tx, options: ClaimOptions): Promise<ClaimedDelivery[]> {
+  if (options.batch <= 0) return [];
+  const rows = rowsOf<ClaimRow>(
       await tx.execute(sql`
         with due as (
           select id, endpoint_id, next_attempt_at, seq from webhook_deliveries
@@ -64,8 +77,10 @@ export async function claimDue(database: Database, options: ClaimOptions): Promi
                  row_number() over (partition by endpoint_id order by next_attempt_at, seq) as rank
           from due
         ), busy as (
+          -- In flight per endpoint, through the partial index of leased rows (as many as
+          -- deliveries in flight across workers): never a scan of every pending row.
           select endpoint_id, count(*)::int as n from webhook_deliveries
-          where status = 'pending' and locked_until >= now()
+          where status = 'pending' and locked_until is not null and locked_until >= now()
           group by endpoint_id
         ), picked as (
           select r.id from ranked r left join busy b on b.endpoint_id = r.endpoint_id
@@ -87,7 +102,6 @@ export async function claimDue(database: Database, options: ClaimOptions): Promi
                   e.url, e.status as endpoint_status, e.secret, e.previous_secret, e.previous_secret_expires_at,
                   ev.type as event_type, ev.created_at as event_created_at, ev.data as event_data
       `),
-    ),
   );
   const now = Date.now();
   return rows.map((row) => {

@@ -6,7 +6,8 @@ import type { Logger } from '../runtime/logger';
 import type { Metrics } from '../runtime/metrics';
 import type { BackgroundWorker } from '../runtime/server';
 import { WEBHOOK_CHANNEL } from './outbox';
-import { type AttemptResult, claimDue, type ClaimedDelivery, queueStats, recordAttempt, releaseClaims } from './queue';
+import { createOutcomeRecorder } from './outcomes';
+import { type AttemptResult, claimDue, type ClaimedDelivery, queueStats, releaseClaims } from './queue';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './schedule';
 import { keyringFor, openSecret, SecretUnreadable } from './sealing';
 import { type SendOutcome, sendWebhook } from './sender';
@@ -23,7 +24,7 @@ export interface WebhookWorkerDeps {
 export interface WebhookWorkerOptions {
   /** NIMBUS_WEBHOOK_ALLOW_PRIVATE: lifts the SSRF guard (and allows http://). */
   allowPrivate: boolean;
-  /** Deliveries in flight at once in this worker. */
+  /** Deliveries in flight at once in this worker (default 32: with outcomes group-committed, slots cost little). */
   concurrency?: number;
   /** Deliveries of one endpoint in flight at once, across all workers: a slow receiver cannot take every slot. */
   perEndpoint?: number;
@@ -79,7 +80,7 @@ function outcomeOf(send: SendOutcome): AttemptResult {
 export function startWebhookWorker(deps: WebhookWorkerDeps, options: WebhookWorkerOptions): WebhookWorker {
   const { database, logger, metrics } = deps;
   const workerId = options.workerId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  const concurrency = options.concurrency ?? 16;
+  const concurrency = options.concurrency ?? 32;
   const perEndpoint = options.perEndpoint ?? 4;
   const leaseMs = options.leaseMs ?? Math.max(60_000, (options.timeoutMs ?? 15_000) * 4);
   // An attempt must end before its lease does, or a second worker could send it concurrently.
@@ -87,6 +88,13 @@ export function startWebhookWorker(deps: WebhookWorkerDeps, options: WebhookWork
   const pollIntervalMs = options.pollIntervalMs ?? 1000;
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const log = logger.child({ component: 'webhook-worker', worker_id: workerId });
+  // Successes are group-committed (outcomes.ts), with the claim of what fills the slots
+  // they free; failures keep their own transaction.
+  const outcomes = createOutcomeRecorder(database, workerId, policy, {
+    size: (freed) => (stopping ? 0 : Math.max(0, concurrency - inFlight.size + freed)),
+    claim: { workerId, leaseMs, perEndpoint },
+    launch: (deliveries) => deliveries.forEach(launch),
+  });
 
   const inFlight = new Map<string, { done: Promise<void>; abort: AbortController }>();
   let stopping = false;
@@ -153,7 +161,7 @@ export function startWebhookWorker(deps: WebhookWorkerDeps, options: WebhookWork
       result = outcomeOf(send);
       metricOutcome = send.kind === 'blocked' ? 'blocked' : result.outcome;
     }
-    const recorded = await recordAttempt(database, delivery, workerId, result, policy);
+    const recorded = await outcomes.record(delivery, result);
     if (metricOutcome && metrics) {
       metrics.webhookDeliveriesTotal.inc({ outcome: metricOutcome });
       metrics.webhookDeliveryDuration.observe({ outcome: metricOutcome }, result.durationMs / 1000);
@@ -194,7 +202,7 @@ export function startWebhookWorker(deps: WebhookWorkerDeps, options: WebhookWork
   async function loop(): Promise<void> {
     while (!stopping) {
       wakeRequested = false;
-      const free = concurrency - inFlight.size;
+      const free = Math.max(0, concurrency - inFlight.size);
       let claimed = 0;
       if (free > 0) {
         try {

@@ -37,9 +37,12 @@ export interface LoadSpec {
   method?: 'GET' | 'POST';
   headers?: Record<string, string>;
   body?: string;
+  /** Headers made afresh for every request (a new Idempotency-Key each time, as an integrator sends). */
+  perRequest?: () => Record<string, string>;
 }
 
 export async function load(spec: LoadSpec): Promise<LoadFigures> {
+  const perRequest = spec.perRequest;
   const result = await autocannon({
     url: spec.url,
     connections: spec.connections,
@@ -48,6 +51,15 @@ export async function load(spec: LoadSpec): Promise<LoadFigures> {
     headers: spec.headers,
     body: spec.body,
     timeout: 10,
+    ...(perRequest
+      ? {
+          requests: [
+            {
+              setupRequest: (request: { headers?: Record<string, string> }) => ({ ...request, headers: { ...request.headers, ...perRequest() } }),
+            },
+          ],
+        }
+      : {}),
   });
   return {
     name: spec.name,

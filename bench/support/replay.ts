@@ -15,6 +15,8 @@ const LOG_FILE = process.env.BENCH_PG_LOG ?? '/var/log/postgresql/postgresql-15-
 export interface CapturedStatement {
   sql: string;
   parameters: Array<string | null>;
+  /** The backend that ran it (the log line's `[pid]`). */
+  session: string;
 }
 
 export async function setStatementLogging(database: string, on: boolean): Promise<void> {
@@ -62,17 +64,42 @@ export function capturedSince(offset: number, database: string): CapturedStateme
     if (!line.includes(marker)) continue;
     const match = /LOG:\s+(?:statement|execute [^:]*): (.*)$/.exec(line);
     if (!match) continue;
+    const session = /\[(\d+)\]/.exec(line)?.[1] ?? '';
     let sql = match[1]!;
     // Multi-line statements continue on lines without the log prefix.
     while (i + 1 < lines.length && !/^\d{4}-\d{2}-\d{2} /.test(lines[i + 1]!)) sql += `\n${lines[++i]}`;
     const next = lines[i + 1] ?? '';
     const parameters = next.includes(marker) && next.includes('DETAIL:  parameters:') ? parseParameters(next) : [];
-    statements.push({ sql, parameters });
+    statements.push({ sql, parameters, session });
   }
   return statements;
 }
 
-const ID = /\b(?:pay|evt|wd|re|aud|req|sim|simevt|sim_re)_[A-Za-z0-9_]{8,}\b/g;
+/**
+ * The statements as whole transactions, one after another: sessions run concurrently (a
+ * connector's ledger transaction on one connection while the request waits on another),
+ * so the log interleaves them; pgbench replays on one connection. Each transaction keeps
+ * its statements in order and its place by where it began.
+ */
+export function asTransactions(statements: CapturedStatement[]): CapturedStatement[][] {
+  const open = new Map<string, CapturedStatement[]>();
+  const transactions: CapturedStatement[][] = [];
+  for (const statement of statements) {
+    const verb = statement.sql.trim().toLowerCase();
+    let current = open.get(statement.session);
+    if (!current) {
+      current = [];
+      transactions.push(current);
+      if (verb.startsWith('begin')) open.set(statement.session, current);
+    }
+    current.push(statement);
+    if (verb.startsWith('commit') || verb.startsWith('rollback')) open.delete(statement.session);
+  }
+  return transactions;
+}
+
+/** Object ids, the benchmark's Idempotency-Keys (`idem_...`) and the simulator's references: unique per replayed transaction. */
+const ID = /\b(?:pay|evt|wd|re|aud|att|req|idem|sim|simevt|sim_re)_[A-Za-z0-9_-]{8,}\b/g;
 const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
 
 /**
@@ -80,10 +107,11 @@ const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
  * object id made unique per transaction (`:n` is a fresh random number each time), so
  * primary keys never collide. JSON parameters that carried ids are cast back to jsonb.
  */
-export function pgbenchScript(statements: CapturedStatement[]): string {
+export function pgbenchScript(captured: CapturedStatement[]): string {
+  const statements = asTransactions(captured).flat();
   const ids = new Map<string, string>();
   const replacement = (id: string) => {
-    if (!ids.has(id)) ids.set(id, `${id.slice(0, id.indexOf('_') + 1)}' || :n || '_${ids.size}`);
+    if (!ids.has(id)) ids.set(id, `${id.slice(0, id.indexOf('_') + 1)}' || :n::text || '_${ids.size}`);
     return ids.get(id)!;
   };
   const literal = (value: string | null): string => {
@@ -109,7 +137,7 @@ export interface PgbenchFigures {
   transactions: number;
 }
 
-/** Runs pgbench for `seconds` at `connections` and reads its TPS line. */
+/** Runs pgbench (simple query mode, statements as captured) for `seconds` at `connections` and reads its TPS line. */
 export async function runPgbench(databaseUrl: string, script: string, connections: number, seconds: number): Promise<PgbenchFigures & { output: string }> {
   const file = join(tmpdir(), `nimbus-replay-${process.pid}.sql`);
   writeFileSync(file, script);

@@ -71,19 +71,20 @@ function rssOf(pid: number): number {
 }
 
 /**
- * `nimbus serve` on the given database, development mode (it migrates and prints a demo
- * tenant's credentials on the first start), request logs at LOG_LEVEL (default info, as
- * deployed) written to /dev/null by the OS, not by the benchmark.
+ * `nimbus serve` (or `command`) on the given database, development mode (it migrates and
+ * prints a demo tenant's credentials on the first start), request logs at LOG_LEVEL
+ * (default info, as deployed). Once the demo credentials are known (every start after the
+ * first), stdout goes to /dev/null by the OS: the benchmark does not read the logs.
  */
 export async function startServer(
   databaseUrl: string,
-  options: { env?: Record<string, string>; args?: string[]; demo?: RunningServer['demo'] } = {},
+  options: { env?: Record<string, string>; args?: string[]; demo?: RunningServer['demo']; bunFlags?: string[]; command?: string } = {},
 ): Promise<RunningServer> {
-  const { env = {}, args = [] } = options;
+  const { env = {}, args = [], bunFlags = [], command = 'serve' } = options;
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
-  const child: Subprocess<'ignore', 'pipe', 'ignore'> = Bun.spawn([process.execPath, join(ROOT, 'main.ts'), 'serve', ...args], {
+  const child: Subprocess<'ignore', 'pipe' | 'ignore', 'ignore'> = Bun.spawn([process.execPath, ...bunFlags, join(ROOT, 'main.ts'), command, ...args], {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
@@ -98,12 +99,14 @@ export async function startServer(
       ...env,
     },
     stdin: 'ignore',
-    stdout: 'pipe',
+    stdout: options.demo ? 'ignore' : 'pipe',
     stderr: 'ignore',
   });
   let output = '';
+  const stdout = child.stdout;
   const reader = (async () => {
-    for await (const chunk of child.stdout) {
+    if (!stdout || typeof stdout === 'number') return;
+    for await (const chunk of stdout) {
       output += new TextDecoder().decode(chunk);
       if (output.length > 200_000) output = output.slice(-100_000);
     }

@@ -69,6 +69,8 @@ export const webhookDeliveries = pgTable(
   (table) => [
     index('webhook_deliveries_endpoint_seq_idx').on(table.endpointId, table.seq),
     index('webhook_deliveries_due_idx').on(table.nextAttemptAt).where(sql`status = 'pending'`),
+    // The claim counts each endpoint's deliveries in flight (leased) without reading every pending row.
+    index('webhook_deliveries_leased_idx').on(table.endpointId).where(sql`status = 'pending' and locked_until is not null`),
     index('webhook_deliveries_event_idx').on(table.eventId),
   ],
 );

@@ -47,11 +47,46 @@ export class TokenRejected extends Error {
 }
 
 /**
+ * Tokens this process already verified, by their exact text (signature included), with
+ * their claims: an integrator sends the same token for up to its lifetime, and an ECDSA
+ * verification was a tenth of a GET's time. Only what jose accepted is kept; expiry is
+ * checked again on every use; revocation is the guard's separate check. Bounded: the
+ * oldest entry goes first.
+ */
+const VERIFIED_LIMIT = 5_000;
+const verified = new WeakMap<KeyStore, Map<string, AccessTokenClaims>>();
+
+function verifiedBy(keys: KeyStore): Map<string, AccessTokenClaims> {
+  let cache = verified.get(keys);
+  if (!cache) verified.set(keys, (cache = new Map()));
+  return cache;
+}
+
+/** As jose checks it (no clock tolerance): a token is expired from its `exp` second on. */
+function expired(claims: AccessTokenClaims, now = Math.floor(Date.now() / 1000)): boolean {
+  return claims.exp <= now;
+}
+
+/**
  * Verifies signature, algorithm (ES256 only: `alg: none` and HS256-with-the-public-key
  * are refused by jose before any key is used), `kid`, `iss`, `aud`, `exp` and the claim
  * shapes. Throws TokenRejected; never says which check failed beyond expired/invalid.
  */
 export async function verifyAccessToken(deps: { config: Config; keys: KeyStore }, token: string): Promise<AccessTokenClaims> {
+  const cache = verifiedBy(deps.keys);
+  const known = cache.get(token);
+  if (known) {
+    if (!expired(known)) return known;
+    cache.delete(token);
+    throw new TokenRejected('expired', 'The access token has expired.');
+  }
+  const claims = await verifyWithJose(deps, token);
+  if (cache.size >= VERIFIED_LIMIT) cache.delete(cache.keys().next().value!);
+  cache.set(token, claims);
+  return claims;
+}
+
+async function verifyWithJose(deps: { config: Config; keys: KeyStore }, token: string): Promise<AccessTokenClaims> {
   try {
     const { payload } = await jwtVerify(
       token,

@@ -1,11 +1,12 @@
 import { Elysia } from 'elysia';
 import { ApiError, parameterInvalid, parameterUnknown } from '../../runtime/errors';
-import { requestState } from '../../runtime/http';
+import { errorBody, requestState } from '../../runtime/http';
 import { listResponse } from '../../runtime/pagination';
-import { paymentResource, type AuthorizationOutcome } from './service';
+import { requestCommit, type RequestOutcome } from '../../runtime/unit-of-work';
+import { paymentResource, type AuthorizationOutcome, type PaymentRow } from './service';
 import { processorUnavailable } from './service/authorization';
 import { authGuard, tenantOf } from '../auth';
-import { idempotencyOf } from '../idempotency';
+import { claimsIdempotencyKey, idempotencyOf } from '../idempotency';
 import type { PaymentsPluginDeps } from './index';
 import {
   CancelPaymentBody,
@@ -40,6 +41,35 @@ function audit(request: Request, action: string, resourceId: string): void {
   requestState(request).audit = { action, resourceId };
 }
 
+/** What a confirm answers for its outcome (and stores with it): the payment, or the 402 or 503 it ended in. */
+function confirmError(outcome: AuthorizationOutcome): ApiError | undefined {
+  switch (outcome.kind) {
+    case 'committed':
+      return undefined;
+    case 'failed':
+      return cardError(outcome.failure);
+    case 'unavailable':
+      return processorUnavailable({ retryable: false });
+  }
+}
+
+/**
+ * The request's answer as the service's last transaction commits it (with the idempotent
+ * answer and the audit row, see runtime/unit-of-work.ts): exactly what the route sends.
+ */
+function answering<R>(request: Request, action: string, status: number, rowOf: (result: R) => PaymentRow, errorOf?: (result: R) => ApiError | undefined) {
+  return requestCommit(request, (result: R): RequestOutcome => {
+    const row = rowOf(result);
+    audit(request, action, row.id);
+    const error = errorOf?.(result);
+    if (error) return { status: error.status, body: errorBody(error, requestState(request).id), resourceId: row.id };
+    return { status, body: JSON.stringify(paymentResource(row)), resourceId: row.id };
+  });
+}
+
+const outcomeRow = (outcome: AuthorizationOutcome) => outcome.row;
+const sameRow = (row: PaymentRow) => row;
+
 /** /v1/payments: create (201, a decline is a `failed` payment), confirm/capture/cancel (200), retrieve, list. */
 export function paymentRoutes(deps: PaymentsPluginDeps) {
   const { service } = deps;
@@ -47,16 +77,19 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
   const { CreatePaymentBody, Payment } = deps.schemas;
   return new Elysia({ name: 'nimbus:payments:payments' })
     .use(authGuard(deps))
+    .use(claimsIdempotencyKey)
     .post(
       '/v1/payments',
       async ({ body, request, set }) => {
-        const outcome: AuthorizationOutcome = await payments.create(tenantOf(request), body, idempotencyOf(request));
+        const finish = answering(request, 'payment.create', 201, outcomeRow);
+        const outcome: AuthorizationOutcome = await payments.create(tenantOf(request), body, idempotencyOf(request), finish);
         audit(request, 'payment.create', outcome.row.id);
         set.status = 201;
         return paymentResource(outcome.row);
       },
       {
         scopes: ['payments:write'],
+        claimsIdempotencyKey: true,
         body: CreatePaymentBody,
         response: { 201: Payment, ...errorResponses(400, 401, 403, 409, 413, 422, 503) },
         detail: {
@@ -97,7 +130,8 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
       '/v1/payments/:id/confirm',
       async ({ params, request, body }) => {
         assertNoBodyFields(body);
-        const outcome = await payments.confirm(tenantOf(request), params.id);
+        const finish = answering(request, 'payment.confirm', 200, outcomeRow, confirmError);
+        const outcome = await payments.confirm(tenantOf(request), params.id, idempotencyOf(request), finish);
         audit(request, 'payment.confirm', params.id);
         switch (outcome.kind) {
           case 'committed':
@@ -110,6 +144,7 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
       },
       {
         scopes: ['payments:write'],
+        claimsIdempotencyKey: true,
         params: IdParams,
         response: { 200: Payment, ...errorResponses(400, 401, 402, 403, 404, 409, 413, 422, 503) },
         detail: {
@@ -128,12 +163,14 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
     .post(
       '/v1/payments/:id/capture',
       async ({ params, body, request }) => {
-        const row = await captureCancel.capture(tenantOf(request), params.id, body.amount_to_capture);
+        const finish = answering(request, 'payment.capture', 200, sameRow);
+        const row = await captureCancel.capture(tenantOf(request), params.id, body.amount_to_capture, idempotencyOf(request), finish);
         audit(request, 'payment.capture', params.id);
         return paymentResource(row);
       },
       {
         scopes: ['payments:write'],
+        claimsIdempotencyKey: true,
         params: IdParams,
         body: CapturePaymentBody,
         response: { 200: Payment, ...errorResponses(400, 401, 403, 404, 409, 413, 422, 503) },
@@ -153,12 +190,14 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
     .post(
       '/v1/payments/:id/cancel',
       async ({ params, body, request }) => {
-        const row = await captureCancel.cancel(tenantOf(request), params.id, body.cancellation_reason);
+        const finish = answering(request, 'payment.cancel', 200, sameRow);
+        const row = await captureCancel.cancel(tenantOf(request), params.id, body.cancellation_reason, idempotencyOf(request), finish);
         audit(request, 'payment.cancel', params.id);
         return paymentResource(row);
       },
       {
         scopes: ['payments:write'],
+        claimsIdempotencyKey: true,
         params: IdParams,
         body: CancelPaymentBody,
         response: { 200: Payment, ...errorResponses(400, 401, 403, 404, 409, 413, 422, 503) },

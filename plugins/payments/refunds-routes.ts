@@ -1,9 +1,10 @@
 import { Elysia } from 'elysia';
 import { requestState } from '../../runtime/http';
 import { listResponse } from '../../runtime/pagination';
-import { refundResource } from './service';
+import { requestCommit } from '../../runtime/unit-of-work';
+import { refundResource, type RefundRow } from './service';
 import { authGuard, tenantOf } from '../auth';
-import { idempotencyOf } from '../idempotency';
+import { claimsIdempotencyKey, idempotencyOf } from '../idempotency';
 import type { PaymentsPluginDeps } from './index';
 import { CreateRefundBody, errorResponses, IdParams, ListOf, ListRefundsQuery, Refund } from './model';
 
@@ -14,16 +15,23 @@ export function refundRoutes(deps: PaymentsPluginDeps) {
   const { refunds } = deps.service;
   return new Elysia({ name: 'nimbus:payments:refunds' })
     .use(authGuard(deps))
+    .use(claimsIdempotencyKey)
     .post(
       '/v1/refunds',
       async ({ body, request, set }) => {
-        const refund = await refunds.create(tenantOf(request), body, idempotencyOf(request));
+        // Committed with the refund's outcome (runtime/unit-of-work.ts): exactly what is sent.
+        const finish = requestCommit(request, (row: RefundRow) => {
+          requestState(request).audit = { action: 'refund.create', resourceId: row.id };
+          return { status: 201, body: JSON.stringify(refundResource(row)), resourceId: row.id };
+        });
+        const refund = await refunds.create(tenantOf(request), body, idempotencyOf(request), finish);
         requestState(request).audit = { action: 'refund.create', resourceId: refund.id };
         set.status = 201;
         return refundResource(refund);
       },
       {
         scopes: ['payments:write'],
+        claimsIdempotencyKey: true,
         body: CreateRefundBody,
         response: { 201: Refund, ...errorResponses(400, 401, 403, 404, 409, 413, 422, 503) },
         detail: {

@@ -126,11 +126,13 @@ export function createLedger(tx: ProcessorStateTx, now: () => number) {
     return settle(refunds.get(reference)!);
   }
 
-  /** Writes back everything this operation loaded, created or remembered. */
+  /** Writes back everything this operation loaded, created or remembered (the writes go out together, in this order). */
   async function flush(): Promise<void> {
-    for (const [reference, entry] of payments) await tx.put(`payment:${reference}`, entry);
-    for (const [reference, entry] of refunds) await tx.put(`refund:${reference}`, entry);
-    for (const [id, record] of operations) await tx.put(id, record);
+    await Promise.all([
+      ...[...payments].map(([reference, entry]) => tx.put(`payment:${reference}`, entry)),
+      ...[...refunds].map(([reference, entry]) => tx.put(`refund:${reference}`, entry)),
+      ...[...operations].map(([id, record]) => tx.put(id, record)),
+    ]);
   }
 
   return {

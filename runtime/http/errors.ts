@@ -3,10 +3,15 @@ import { ApiError, databaseUnavailable, internalError, invalidRequest, isDatabas
 import type { Logger } from '../logger';
 import { explain } from './validation';
 
+/** The envelope's text: what `errorResponse` sends (a service storing its answer for replay writes exactly this). */
+export function errorBody(error: ApiError, requestId: string): string {
+  return JSON.stringify({ error: { ...error.toBody(), request_id: requestId } });
+}
+
 /** The only place an error becomes an HTTP response (API.md "Errors"). */
 export function errorResponse(error: ApiError, requestId: string): Response {
   const headers = new Headers({ 'content-type': 'application/json', 'x-request-id': requestId, ...error.headers });
-  return new Response(JSON.stringify({ error: { ...error.toBody(), request_id: requestId } }), {
+  return new Response(errorBody(error, requestId), {
     status: error.status,
     headers,
   });

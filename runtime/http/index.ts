@@ -2,12 +2,13 @@ import { Elysia } from 'elysia';
 import type { Logger } from '../logger';
 import type { Metrics } from '../metrics';
 import { RawBody, readBody } from './body';
+import { RespondWith } from '../unit-of-work';
 import { errorResponse, toApiError } from './errors';
 import { beginRequest, requestState } from './request-context';
 import { assertStorableText } from './validation';
 
 export { RawBody, jsonBody, MAX_BODY_BYTES } from './body';
-export { errorResponse } from './errors';
+export { errorBody, errorResponse } from './errors';
 export { principalOf, requestState, type Principal, type RequestState } from './request-context';
 export { explain } from './validation';
 
@@ -37,6 +38,11 @@ export function httpPlugin(deps: { logger: Logger; metrics: Metrics }) {
       if (!(body instanceof RawBody)) assertStorableText(body);
     })
     .onError({ as: 'global' }, ({ code, error, request }) => {
+      // An answer complete before the handler finished (an idempotent replay): sent as it is.
+      if (error instanceof RespondWith) {
+        statusOf.set(request, error.response.status);
+        return error.response;
+      }
       const apiError = toApiError(code, error, request, logger);
       statusOf.set(request, apiError.status);
       return errorResponse(apiError, requestState(request).id);

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
-import { createPgliteDatabase, createPostgresDatabase, type Database, migrate, type Tx } from '../../db';
+import { createPgliteDatabase, createPostgresDatabase, type Database, migrate, type StatementObserver, type Tx } from '../../db';
 
 /**
  * One isolated, migrated database per caller (normally per test file), on whichever
@@ -38,10 +38,11 @@ export function databaseUrlFor(name: string): string {
   return url.toString();
 }
 
-export async function createTestDatabase(): Promise<TestDatabase> {
+/** `observer`: told about every transaction and statement of the app's requests (statement budgets). */
+export async function createTestDatabase(options: { observer?: StatementObserver } = {}): Promise<TestDatabase> {
   if (!TEST_DATABASE_URL) {
     const pg = new PGlite({ loadDataDir: await pgliteTemplate() });
-    const database = createPgliteDatabase({ pglite: pg });
+    const database = createPgliteDatabase({ pglite: pg, observer: options.observer });
     await migrate(database); // no-op on the template, but proves the journal matches
     return database;
   }
@@ -51,7 +52,7 @@ export async function createTestDatabase(): Promise<TestDatabase> {
   await admin.unsafe(`create database "${name}"`);
   await admin.end();
   const url = databaseUrlFor(name);
-  const database = createPostgresDatabase(url, { maxConnections: 10 });
+  const database = createPostgresDatabase(url, { maxConnections: 10, observer: options.observer });
   await migrate(database);
   return {
     ...database,

@@ -1,14 +1,16 @@
 import { sql } from 'drizzle-orm';
-import type { Database } from '../../../db';
+import { encode, runStatement, schema, type Database, type Tx } from '../../../db';
 import type { ProcessorCallRecord } from '../../../processors/sdk/index.ts';
 import { randomId } from '../../../runtime/ids';
 import type { Logger } from '../../../runtime/logger';
 
 /**
  * Keeps every processor call of a payment in `payment_attempts`, for support: the
- * `onCall` observer the payments layer gives its processor caller. The write happens
- * after the call and off its path (a slow or failing insert never delays or fails a
- * payment); what it costs is one INSERT per processor call.
+ * `onCall` observer the payments layer gives its processor caller. A call made for a
+ * request is held (`hold`) and inserted in the transaction that commits the request's
+ * outcome (a payment's second commit, with no transaction of its own); any other call
+ * (reconciliation, a held call whose commit failed) is written after the call and off
+ * its path (a slow or failing insert never delays or fails a payment).
  */
 
 /** The payments layer's processor keys (service/context.ts `processorKeys`): `nimbus:<our id>:<operation>`. */
@@ -72,15 +74,68 @@ async function insertAttempt(database: Database, record: ProcessorCallRecord): P
   );
 }
 
-/** The observer to pass as `onCall` to the processor caller. */
-export function createAttemptRecorder(deps: { database: Database; logger: Logger }): (record: ProcessorCallRecord) => void {
+const INSERT_HELD = `insert into payment_attempts (id, tenant_id, payment_id, refund_id, processor, operation, kind, outcome, code, attempts, duration_ms, created_at)
+  values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`;
+
+/** The calls made under one processor-side key while a request holds it. */
+export interface HeldAttempts {
+  /** In the transaction that commits the outcome: inserts the calls made so far. */
+  write(tx: Tx, target: { tenantId: string; paymentId: string; refundId?: string }): Promise<void>;
+  /** Always (only the first call counts): `committed` says whether the last `write` committed; what did not is written apart. */
+  release(committed: boolean): void;
+}
+
+export interface AttemptRecorder {
+  /** The observer to pass as `onCall` to the processor caller. */
+  onCall(record: ProcessorCallRecord): void;
+  /** Holds the calls made under `processorKey` (`nimbus:pay_...:authorize`) for the request's last transaction. */
+  hold(processorKey: string): HeldAttempts;
+}
+
+export function createAttemptRecorder(deps: { database: Database; logger: Logger }): AttemptRecorder {
   const { database, logger } = deps;
-  return (record) => {
+  const held = new Map<string, ProcessorCallRecord[]>();
+
+  function writeApart(record: ProcessorCallRecord): void {
     const write = insertAttempt(database, record).catch((error: unknown) =>
       logger.error({ err: error, processor: record.processor, operation: record.operation }, 'payment attempt not recorded'),
     );
     const set = pendingOf(database);
     set.add(write);
     void write.finally(() => set.delete(write));
+  }
+
+  return {
+    onCall(record) {
+      const calls = record.idempotencyKey === undefined ? undefined : held.get(record.idempotencyKey);
+      if (calls) calls.push(record);
+      else writeApart(record);
+    },
+    hold(processorKey) {
+      const calls: ProcessorCallRecord[] = [];
+      held.set(processorKey, calls);
+      let written = 0;
+      let released = false;
+      return {
+        async write(tx, target) {
+          written = calls.length;
+          const { createdAt } = schema.paymentAttempts;
+          await Promise.all(
+            calls.slice(0, written).map((record) =>
+              runStatement(tx, INSERT_HELD, [
+                randomId('att'), target.tenantId, target.paymentId, target.refundId ?? null, record.processor, record.operation, record.kind,
+                record.outcome, record.code ?? null, record.attempts, record.durationMs, encode(createdAt, new Date()),
+              ]),
+            ),
+          );
+        },
+        release(committed) {
+          if (released) return;
+          released = true;
+          if (held.get(processorKey) === calls) held.delete(processorKey);
+          for (const record of calls.slice(committed ? written : 0)) writeApart(record);
+        },
+      };
+    },
   };
 }

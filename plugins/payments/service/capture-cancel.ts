@@ -1,13 +1,17 @@
-import { and, eq, isNull } from 'drizzle-orm';
 import { Counter } from 'prom-client';
-import { schema } from '../../../db';
 import type { CancellationReason } from '../model';
 import { ApiError, parameterInvalid, resourceMissing, unexpectedState } from '../../../runtime/errors';
+import type { Tx } from '../../../db';
+import type { HeldAttempts } from '../attempts/recorder';
 import type { Metrics } from '../../../runtime/metrics';
+import type { RequestCommit } from '../../../runtime/unit-of-work';
+import type { IdempotentRequest } from '../../idempotency';
 import { processorUnavailable } from './authorization';
 import { processorKeys, type PaymentsContext } from './context';
+import { firstCommit } from './first-commit';
 import { wrongState } from './payments';
 import type { PaymentRow } from './resource';
+import type { AlsoWrite } from './store';
 
 /**
  * Capture and cancel of an authorization. API.md allows no intermediate status between
@@ -17,7 +21,11 @@ import type { PaymentRow } from './resource';
  * an unknown outcome keeps the claim for reconciliation, and a call that certainly did
  * not happen (refused, or kept back by an open circuit) gives the claim back and answers
  * 503 `processor_unavailable` (409 when the processor refused the operation itself).
+ * A request's answer and audit row (`finish`) commit with its outcome: two commits.
  */
+
+/** The request's own writes, with the payment it answers. */
+export type PaymentFinish = RequestCommit<PaymentRow>;
 
 export type CancelReason = CancellationReason | 'automatic';
 
@@ -44,7 +52,6 @@ function mismatchCounter(metrics: Metrics): Counter<'processor'> {
 
 export function createCaptureCancel(ctx: PaymentsContext) {
   const { database, store } = ctx;
-  const pending = (action: 'capture' | 'cancel') => eq(schema.payments.pendingAction, action);
   const mismatches = mismatchCounter(ctx.metrics);
   const current = async (row: PaymentRow) => (await database.tenant(row.tenantId, (tx) => store.findPayment(tx, row.tenantId, row.id))) ?? row;
 
@@ -55,20 +62,58 @@ export function createCaptureCancel(ctx: PaymentsContext) {
         row.tenantId,
         row.id,
         { pendingAction: null, pendingAmount: null, nextSyncAt: null, ...(action === 'cancel' ? { cancellationReason: null } : {}) },
-        pending(action),
+        { pendingAction: action },
       ),
     );
   }
 
-  /** Commits a capture the processor confirmed, for the amount it confirmed (also used by reconciliation). */
-  function commitCapture(row: PaymentRow, amountCaptured: number): Promise<PaymentRow | undefined> {
-    return database.tenant(row.tenantId, (tx) =>
-      store.transition(tx, row.tenantId, row.id, {
-        to: 'succeeded',
-        from: ['requires_capture'],
-        where: pending('capture'),
-        set: { amountReceived: amountCaptured, amountCapturable: 0, pendingAction: null, pendingAmount: null, captureBefore: null, nextSyncAt: null },
+  /**
+   * Runs `change` as the request's second commit: with the records of the calls made
+   * under `processorKey` and the request's answer, once the changed row is known.
+   */
+  async function commitWith(
+    row: PaymentRow,
+    held: HeldAttempts | undefined,
+    finish: PaymentFinish | undefined,
+    change: (tx: Tx, also: AlsoWrite) => Promise<PaymentRow | undefined>,
+  ): Promise<PaymentRow | undefined> {
+    const changed = await database.tenant(row.tenantId, (tx) =>
+      change(tx, async (changedRow) => {
+        await Promise.all([held?.write(tx, { tenantId: row.tenantId, paymentId: row.id }), finish?.write(tx, changedRow)]);
       }),
+    );
+    if (changed !== undefined) {
+      held?.release(true);
+      finish?.committed();
+    }
+    return changed;
+  }
+
+  /** Holds the records of the calls made under `processorKey` while `run` lasts (see attempts/recorder.ts); what was not committed is written apart. */
+  async function holding<T>(processorKey: string, run: (held: HeldAttempts) => Promise<T>): Promise<T> {
+    const held = ctx.attempts.hold(processorKey);
+    try {
+      return await run(held);
+    } finally {
+      held.release(false);
+    }
+  }
+
+  /** Commits a capture the processor confirmed, for the amount it confirmed (also used by reconciliation). */
+  function commitCapture(row: PaymentRow, amountCaptured: number, finish?: PaymentFinish, held?: HeldAttempts): Promise<PaymentRow | undefined> {
+    return commitWith(row, held, finish, (tx, also) =>
+      store.transition(
+        tx,
+        row.tenantId,
+        row.id,
+        {
+          to: 'succeeded',
+          from: ['requires_capture'],
+          guard: { pendingAction: 'capture' },
+          set: { amountReceived: amountCaptured, amountCapturable: 0, pendingAction: null, pendingAmount: null, captureBefore: null, nextSyncAt: null },
+        },
+        also,
+      ),
     );
   }
 
@@ -87,7 +132,11 @@ export function createCaptureCancel(ctx: PaymentsContext) {
   }
 
   /** Asks the processor to capture what the claim names; commits only what it confirms. */
-  async function sendCapture(row: PaymentRow, origin: Origin = 'request'): Promise<PaymentRow> {
+  function sendCapture(row: PaymentRow, origin: Origin = 'request', finish?: PaymentFinish): Promise<PaymentRow> {
+    return holding(processorKeys.capture(row.id), (held) => captureHeld(row, origin, finish, held));
+  }
+
+  async function captureHeld(row: PaymentRow, origin: Origin, finish: PaymentFinish | undefined, held: HeldAttempts): Promise<PaymentRow> {
     const asked = row.pendingAmount ?? row.amountCapturable;
     const processor = row.processor ? ctx.registry.processor(row.processor) : undefined;
     if (!processor || !row.processorReference) throw new Error(`payment ${row.id} has no processor reference to capture`);
@@ -105,7 +154,7 @@ export function createCaptureCancel(ctx: PaymentsContext) {
           return current(row);
         }
         checkCaptured(row, asked, outcome.value.amountCaptured);
-        return (await commitCapture(row, outcome.value.amountCaptured)) ?? current(row);
+        return (await commitCapture(row, outcome.value.amountCaptured, finish, held)) ?? current(row);
       case 'unknown':
         // Kept back by the breaker: nothing was sent. A request gives up; reconciliation asks again later.
         if (outcome.reason === 'circuit_open') {
@@ -123,31 +172,38 @@ export function createCaptureCancel(ctx: PaymentsContext) {
     }
   }
 
-  /** POST /v1/payments/:id/capture. */
-  async function capture(tenantId: string, id: string, amountToCapture?: number): Promise<PaymentRow> {
-    const claimed = await database.tenant(tenantId, async (tx) => {
+  /** POST /v1/payments/:id/capture: the claim (with the request's key), the call, the outcome (with its answer). */
+  async function capture(tenantId: string, id: string, amountToCapture?: number, idempotency?: IdempotentRequest, finish?: PaymentFinish): Promise<PaymentRow> {
+    const opened = await firstCommit(ctx, tenantId, idempotency, undefined, async (tx) => {
       const row = await store.findPayment(tx, tenantId, id, { lock: true });
-      if (!row) return undefined;
+      if (!row) throw resourceMissing('payment', id);
       if (row.status !== 'requires_capture' || row.pendingAction !== null) wrongState(row, 'capture');
       const amount = amountToCapture ?? row.amountCapturable;
       if (amount > row.amountCapturable) {
         throw parameterInvalid('amount_to_capture', `amount_to_capture must be less than or equal to amount_capturable (${row.amountCapturable}).`);
       }
-      return store.patchPayment(tx, tenantId, id, { pendingAction: 'capture', pendingAmount: amount, nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) });
+      return (await store.patchPayment(tx, tenantId, id, { pendingAction: 'capture', pendingAmount: amount, nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) }))!;
     });
-    if (!claimed) throw resourceMissing('payment', id);
-    return sendCapture(claimed);
+    // Capture binds nothing to its key: a takeover runs it again, and finds the capture claimed.
+    if (opened.kind === 'resume') throw resourceMissing('payment', id);
+    return sendCapture(opened.result, 'request', finish);
   }
 
   /** Commits a cancel of an authorization (also used by reconciliation and expiry). */
-  function commitCancel(row: PaymentRow, reason: CancelReason | null): Promise<PaymentRow | undefined> {
-    return database.tenant(row.tenantId, (tx) =>
-      store.transition(tx, row.tenantId, row.id, {
-        to: 'canceled',
-        from: ['requires_capture'],
-        where: pending('cancel'),
-        set: { amountCapturable: 0, pendingAction: null, pendingAmount: null, captureBefore: null, nextSyncAt: null, cancellationReason: reason },
-      }),
+  function commitCancel(row: PaymentRow, reason: CancelReason | null, finish?: PaymentFinish, held?: HeldAttempts): Promise<PaymentRow | undefined> {
+    return commitWith(row, held, finish, (tx, also) =>
+      store.transition(
+        tx,
+        row.tenantId,
+        row.id,
+        {
+          to: 'canceled',
+          from: ['requires_capture'],
+          guard: { pendingAction: 'cancel' },
+          set: { amountCapturable: 0, pendingAction: null, pendingAmount: null, captureBefore: null, nextSyncAt: null, cancellationReason: reason },
+        },
+        also,
+      ),
     );
   }
 
@@ -159,10 +215,14 @@ export function createCaptureCancel(ctx: PaymentsContext) {
    * finishes it. Certainly not sent (error, open circuit): a request gives the claim back
    * and answers 503; reconciliation keeps the claim and asks again with backoff.
    */
-  async function sendCancel(row: PaymentRow, reason: CancelReason | null, origin: Origin = 'request'): Promise<PaymentRow> {
+  function sendCancel(row: PaymentRow, reason: CancelReason | null, origin: Origin = 'request', finish?: PaymentFinish): Promise<PaymentRow> {
+    return holding(processorKeys.cancel(row.id), (held) => cancelHeld(row, reason, origin, finish, held));
+  }
+
+  async function cancelHeld(row: PaymentRow, reason: CancelReason | null, origin: Origin, finish: PaymentFinish | undefined, held: HeldAttempts): Promise<PaymentRow> {
     const processor = row.processor ? ctx.registry.processor(row.processor) : undefined;
     // No reference: nothing was ever held at a processor, so there is nothing to release.
-    if (!processor || !row.processorReference) return (await commitCancel(row, reason)) ?? current(row);
+    if (!processor || !row.processorReference) return (await commitCancel(row, reason, finish, held)) ?? current(row);
     const outcome = await ctx.caller.call(processor, 'cancel', {
       idempotencyKey: processorKeys.cancel(row.id),
       reference: row.processorReference,
@@ -170,7 +230,7 @@ export function createCaptureCancel(ctx: PaymentsContext) {
     });
     switch (outcome.kind) {
       case 'result':
-        if (outcome.value.status === 'canceled') return (await commitCancel(row, reason)) ?? current(row);
+        if (outcome.value.status === 'canceled') return (await commitCancel(row, reason, finish, held)) ?? current(row);
         // Refused (e.g. already captured): the claim goes; reconciliation or a callback tells what happened.
         await releaseClaim(row, 'cancel');
         if (origin === 'request') throw processorRefused(outcome.value.message);
@@ -196,15 +256,23 @@ export function createCaptureCancel(ctx: PaymentsContext) {
         tenantId,
         id,
         { pendingAction: 'cancel', cancellationReason: reason, nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) },
-        and(eq(schema.payments.status, 'requires_capture'), isNull(schema.payments.pendingAction)),
+        { from: ['requires_capture'], pendingAction: null },
       ),
     );
   }
 
-  /** POST /v1/payments/:id/cancel: from requires_confirmation (nothing at the processor) or requires_capture. */
-  async function cancel(tenantId: string, id: string, reason?: CancellationReason): Promise<PaymentRow> {
+  /**
+   * POST /v1/payments/:id/cancel: from requires_confirmation (nothing at the processor:
+   * one commit, with the request's answer) or requires_capture (claim, call, outcome).
+   */
+  async function cancel(tenantId: string, id: string, reason?: CancellationReason, idempotency?: IdempotentRequest, finish?: PaymentFinish): Promise<PaymentRow> {
     const cancellationReason = reason ?? null;
-    const outcome = await database.tenant(tenantId, async (tx) => {
+    const opened = await firstCommit(
+      ctx,
+      tenantId,
+      idempotency,
+      undefined,
+      async (tx) => {
       const row = await store.findPayment(tx, tenantId, id, { lock: true });
       if (!row) return { kind: 'missing' as const };
       switch (row.status) {
@@ -223,14 +291,22 @@ export function createCaptureCancel(ctx: PaymentsContext) {
         default:
           throw new Error(`unknown payment status ${row.status}`);
       }
-    });
+      },
+      async (tx, outcome) => {
+        if (outcome.kind === 'done') await finish?.write(tx, outcome.row);
+      },
+    );
+    // Cancel binds nothing to its key: a takeover runs it again, and finds the payment canceled or claimed.
+    if (opened.kind === 'resume') throw resourceMissing('payment', id);
+    const outcome = opened.result;
     switch (outcome.kind) {
       case 'missing':
         throw resourceMissing('payment', id);
       case 'done':
+        finish?.committed();
         return outcome.row;
       case 'claimed':
-        return sendCancel(outcome.row, cancellationReason);
+        return sendCancel(outcome.row, cancellationReason, 'request', finish);
     }
   }
 

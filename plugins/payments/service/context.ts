@@ -1,5 +1,5 @@
 import type { Database } from '../../../db';
-import { createAttemptRecorder } from '../attempts/recorder';
+import { createAttemptRecorder, type AttemptRecorder } from '../attempts/recorder';
 import { createProcessorCaller, type ProcessorCaller } from '../../../processors/sdk/index.ts';
 import type { Config } from '../../../runtime/config';
 import type { EventLog } from '../../../runtime/events';
@@ -7,6 +7,7 @@ import type { Logger } from '../../../runtime/logger';
 import type { Metrics } from '../../../runtime/metrics';
 import type { Env } from '../../../runtime/plugin';
 import type { ProcessorDirectory } from './routing';
+import { createRoutingCache, type RoutingCache } from './routing-rules';
 import { paymentsSettings, type PaymentsSettings } from './settings';
 import { createPaymentStore, type PaymentStore } from './store';
 import { fingerprintKeyFor } from './vault';
@@ -35,6 +36,10 @@ export interface PaymentsContext {
   metrics: Metrics;
   logger: Logger;
   caller: ProcessorCaller;
+  /** Processor call records: held for the transaction that commits a payment's outcome. */
+  attempts: AttemptRecorder;
+  /** Tenants' routing rules, cached briefly (routing-rules.ts). */
+  routing: RoutingCache;
   store: PaymentStore;
   now: () => Date;
   fingerprintKey: () => Promise<string>;
@@ -44,6 +49,7 @@ export interface PaymentsContext {
 
 export function createPaymentsContext(deps: PaymentsDeps): PaymentsContext {
   const now = deps.now ?? (() => new Date());
+  const attempts = createAttemptRecorder(deps);
   return {
     database: deps.database,
     registry: deps.registry,
@@ -52,7 +58,9 @@ export function createPaymentsContext(deps: PaymentsDeps): PaymentsContext {
     metrics: deps.metrics,
     logger: deps.logger,
     // Every processor call of a payment is kept for support (GET /v1/payments/:id/attempts).
-    caller: deps.caller ?? createProcessorCaller({ metrics: deps.metrics, logger: deps.logger, onCall: createAttemptRecorder(deps) }),
+    caller: deps.caller ?? createProcessorCaller({ metrics: deps.metrics, logger: deps.logger, onCall: attempts.onCall }),
+    attempts,
+    routing: createRoutingCache(),
     store: createPaymentStore({ metrics: deps.metrics, events: deps.events }),
     now,
     fingerprintKey: () => fingerprintKeyFor(deps.database, deps.config),

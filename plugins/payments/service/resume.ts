@@ -1,7 +1,7 @@
 import type { Tx } from '../../../db';
 import type { PaymentMethodInput as PaymentMethodRequest } from '../../../runtime/registry/index.ts';
 import type { RegisteredProcessor } from '../../../processors/sdk/index.ts';
-import { IN_FLIGHT, runAuthorization, type Attempt, type AuthorizationOutcome, type OnCommit } from './authorization';
+import { IN_FLIGHT, runAuthorization, type Attempt, type AuthorizationOutcome, type Finish } from './authorization';
 import { processorKeys, type PaymentsContext } from './context';
 import type { PaymentRow } from './resource';
 import { applyPaymentUpdate } from './updates';
@@ -20,19 +20,22 @@ export async function resumePayment(
   id: string,
   method: PaymentMethodRequest,
   candidates: RegisteredProcessor[],
-  onCommit?: OnCommit,
+  finish?: Finish,
 ): Promise<AuthorizationOutcome> {
   const { database, store } = ctx;
-  const settle = (change?: (tx: Tx, locked: PaymentRow) => Promise<unknown>) =>
-    database.tenant(tenantId, async (tx) => {
+  const settle = async (change?: (tx: Tx, locked: PaymentRow) => Promise<unknown>) => {
+    const row = await database.tenant(tenantId, async (tx) => {
       const locked = await store.findPayment(tx, tenantId, id, { lock: true });
       // Bound in the payment's own transaction: the payment exists whenever the binding does.
       if (!locked) throw new Error(`idempotency key bound to payment ${id}, which does not exist`);
       if (change) await change(tx, locked);
       const row = (await store.findPayment(tx, tenantId, id))!;
-      await onCommit?.(tx, row);
+      await finish?.write(tx, { kind: 'committed', row });
       return row;
     });
+    finish?.committed();
+    return row;
+  };
 
   const current = await database.tenant(tenantId, (tx) => store.findPayment(tx, tenantId, id));
   const processor = current?.processor ? ctx.registry.processor(current.processor) : undefined;
@@ -52,7 +55,7 @@ export async function resumePayment(
     if (attempts.at(-1)?.outcome === IN_FLIGHT && !current.processorReference) {
       // It never arrived. Send it now under the same key: should the first still arrive, the processor dedupes it.
       const from = candidates.findIndex((candidate) => candidate.id === processor.id);
-      return runAuthorization(ctx, current, method, from >= 0 ? candidates.slice(from) : [processor], onCommit);
+      return runAuthorization(ctx, current, method, from >= 0 ? candidates.slice(from) : [processor], finish);
     }
     return { kind: 'committed', row: await settle() };
   }

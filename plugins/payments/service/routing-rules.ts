@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { schema, type Tx } from '../../../db';
+import { runStatement, schema, type Tx } from '../../../db';
 import { invalidRequest, parameterInvalid, resourceMissing } from '../../../runtime/errors';
 import type { Routing, RoutingRuleInput } from '../model';
 import type { PaymentsContext } from './context';
@@ -57,13 +57,42 @@ export function validateRoutingRules(directory: ProcessorDirectory, rules: reado
 
 /** The rules routing applies to a payment, read in that tenant's transaction (row-level security holds). */
 export async function tenantRoutingRules(tx: Tx, tenantId: string): Promise<RoutingRule[]> {
-  const [row] = await tx
-    .select({ rules: schema.tenantRouting.rules })
-    .from(schema.tenantRouting)
-    .where(eq(schema.tenantRouting.tenantId, tenantId))
-    .limit(1);
-  return row?.rules ?? [];
+  const [row] = await runStatement(tx, 'select rules from tenant_routing where tenant_id = $1', [tenantId]);
+  return (row?.rules as RoutingRule[] | undefined) ?? [];
 }
+
+/**
+ * How long a replica routes by the rules it read last. A PUT through this process takes
+ * effect at once (it forgets the tenant's entry); other replicas follow within this.
+ */
+export const ROUTING_RULES_TTL_MS = 5_000;
+
+/**
+ * Tenants' routing rules, read once per tenant and TTL instead of once per payment: a
+ * payment's first transaction reads them (one more statement) only when this process
+ * has no fresh copy.
+ */
+export function createRoutingCache(now: () => number = Date.now) {
+  const entries = new Map<string, { rules: RoutingRule[]; until: number }>();
+  return {
+    /** Fresh rules, or undefined: then read them with `read` in the payment's first transaction. */
+    cached(tenantId: string): RoutingRule[] | undefined {
+      const entry = entries.get(tenantId);
+      return entry && entry.until > now() ? entry.rules : undefined;
+    },
+    async read(tx: Tx, tenantId: string): Promise<RoutingRule[]> {
+      const rules = await tenantRoutingRules(tx, tenantId);
+      if (entries.size > 10_000) entries.delete(entries.keys().next().value!);
+      entries.set(tenantId, { rules, until: now() + ROUTING_RULES_TTL_MS });
+      return rules;
+    },
+    forget(tenantId: string): void {
+      entries.delete(tenantId);
+    },
+  };
+}
+
+export type RoutingCache = ReturnType<typeof createRoutingCache>;
 
 function routingResource(tenantId: string, row: { rules: RoutingRule[]; updatedAt: Date } | undefined): Routing {
   return { object: 'routing', tenant: tenantId, rules: row?.rules ?? [], updated_at: row?.updatedAt.toISOString() ?? null };
@@ -75,7 +104,7 @@ async function assertTenant(tx: Tx, tenantId: string): Promise<void> {
 }
 
 /** A tenant's routing rules: read and replaced by platform admins, read by routing for every payment. */
-export function createRoutingRules(ctx: Pick<PaymentsContext, 'database' | 'registry' | 'now'>) {
+export function createRoutingRules(ctx: Pick<PaymentsContext, 'database' | 'registry' | 'now' | 'routing'>) {
   const { database } = ctx;
 
   /** GET /v1/tenants/:id/routing: a tenant never configured has `rules: []` and `updated_at: null`. */
@@ -102,7 +131,7 @@ export function createRoutingRules(ctx: Pick<PaymentsContext, 'database' | 'regi
         .onConflictDoUpdate({ target: schema.tenantRouting.tenantId, set: { rules, updatedAt: now } })
         .returning();
       return routingResource(tenantId, row);
-    });
+    }).finally(() => ctx.routing.forget(tenantId));
   }
 
   return { retrieve, replace };

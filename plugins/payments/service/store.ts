@@ -1,5 +1,6 @@
-import { and, eq, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { schema, type Tx } from '../../../db';
+import { insertPaymentRow, newPaymentRow, selectPayment, updatePayment, type PaymentGuard, type PaymentPatch, type PaymentValues } from './payment-sql';
 import type { PaymentStatus, RefundStatus } from '../model';
 import type { EventLog } from '../../../runtime/events';
 import type { Metrics } from '../../../runtime/metrics';
@@ -17,20 +18,23 @@ import { canTransition, eventFor, isFinal, sourcesOf } from './state-machine';
  * processor callbacks) pass the tenant of the row they are working on.
  */
 
-const payments = schema.payments;
 const refunds = schema.refunds;
-const paymentOf = (tenantId: string, id: string) => and(eq(payments.tenantId, tenantId), eq(payments.id, id));
+const paymentOf = (tenantId: string, id: string) => and(eq(schema.payments.tenantId, tenantId), eq(schema.payments.id, id));
 const refundOf = (tenantId: string, id: string) => and(eq(refunds.tenantId, tenantId), eq(refunds.id, id));
 
-export type PaymentPatch = Partial<typeof schema.payments.$inferInsert>;
+export type { PaymentGuard, PaymentPatch } from './payment-sql';
 export type RefundPatch = Partial<typeof schema.refunds.$inferInsert>;
+
+/** What else the transaction writes once the changed row is known: sent with its event, not after it. */
+export type AlsoWrite = (row: PaymentRow) => Promise<unknown>;
 
 export interface PaymentTransition {
   to: PaymentStatus;
   /** Defaults to every status API.md allows into `to`; narrower lists guard internal steps. */
   from?: PaymentStatus[];
   set?: PaymentPatch;
-  where?: SQL;
+  /** Further conditions (a pending capture or cancel, ...). */
+  guard?: Omit<PaymentGuard, 'from'>;
   /** For `processing`: write `payment.processing` now (else the claim stays silent). */
   announce?: boolean;
 }
@@ -51,64 +55,50 @@ export function createPaymentStore(deps: { metrics: Metrics; events: EventLog })
    * is inserted already `processing` (one statement instead of an insert and a claim),
    * but it was created before it was confirmed: `payment.created` shows it as created,
    * in `requires_confirmation`, and entering `processing` is announced (or stays silent)
-   * like any claim, so the event sequence is the one API.md describes.
+   * like any claim, so the event sequence is the one API.md describes. The row is
+   * complete before it is written (its times are this process's clock), so the insert,
+   * the event and its outbox rows go out together.
    */
-  async function insertPayment(tx: Tx, values: typeof schema.payments.$inferInsert): Promise<PaymentRow> {
+  async function insertPayment(tx: Tx, values: PaymentValues): Promise<PaymentRow> {
     const status = values.status as PaymentStatus;
     if (status !== 'requires_confirmation' && !canTransition('requires_confirmation', status)) {
       throw new Error(`a payment cannot be created in status ${status}`);
     }
-    const [row] = await tx.insert(schema.payments).values(values).returning();
-    await paymentEvent(tx, { ...row!, status: 'requires_confirmation' }, 'payment.created');
-    return row!;
+    const row = newPaymentRow(values, new Date());
+    const [inserted] = await Promise.all([insertPaymentRow(tx, row), paymentEvent(tx, { ...row, status: 'requires_confirmation' }, 'payment.created')]);
+    return inserted;
   }
 
-  async function findPayment(tx: Tx, tenantId: string, id: string, options: { lock?: boolean } = {}): Promise<PaymentRow | undefined> {
-    const query = tx.select().from(payments).where(paymentOf(tenantId, id)).limit(1);
-    const [row] = options.lock ? await query.for('update') : await query;
-    return row;
+  function findPayment(tx: Tx, tenantId: string, id: string, options: { lock?: boolean } = {}): Promise<PaymentRow | undefined> {
+    return selectPayment(tx, tenantId, id, options.lock ?? false);
   }
 
-  /** Applies one transition if the payment is still in an allowed status; undefined if another request won. */
-  async function transition(tx: Tx, tenantId: string, id: string, change: PaymentTransition): Promise<PaymentRow | undefined> {
+  /**
+   * Applies one transition if the payment is still in an allowed status; undefined if
+   * another request won. `also` runs once the row is known, alongside its event.
+   */
+  async function transition(tx: Tx, tenantId: string, id: string, change: PaymentTransition, also?: AlsoWrite): Promise<PaymentRow | undefined> {
     const from = change.from ?? sourcesOf(change.to);
     const announce = change.to !== 'processing' || change.announce === true;
-    const [row] = await tx
-      .update(schema.payments)
-      .set({
-        ...change.set,
-        status: change.to,
-        ...(change.to === 'processing' && announce ? { processingAnnounced: true } : {}),
-        updatedAt: sql`now()`,
-      })
-      .where(and(paymentOf(tenantId, id), inArray(payments.status, from), change.where))
-      .returning();
+    const set: PaymentPatch = { ...change.set, status: change.to, ...(change.to === 'processing' && announce ? { processingAnnounced: true } : {}) };
+    const row = await updatePayment(tx, tenantId, id, set, { ...change.guard, from });
     if (!row) return undefined;
     const type = eventFor(change.to);
-    if (type && announce) await paymentEvent(tx, row, type);
+    await Promise.all([type && announce ? paymentEvent(tx, row, type) : undefined, also?.(row)]);
     countPayment(row);
     return row;
   }
 
   /** Writes `payment.processing` for a payment whose in-flight claim turned out to last (pending, unknown, crash). */
-  async function announceProcessing(tx: Tx, tenantId: string, id: string, set: PaymentPatch = {}): Promise<PaymentRow | undefined> {
-    const [row] = await tx
-      .update(schema.payments)
-      .set({ ...set, processingAnnounced: true, updatedAt: sql`now()` })
-      .where(and(paymentOf(tenantId, id), eq(payments.status, 'processing'), eq(payments.processingAnnounced, false)))
-      .returning();
-    if (row) await paymentEvent(tx, row, 'payment.processing');
+  async function announceProcessing(tx: Tx, tenantId: string, id: string, set: PaymentPatch = {}, also?: AlsoWrite): Promise<PaymentRow | undefined> {
+    const row = await updatePayment(tx, tenantId, id, { ...set, processingAnnounced: true }, { from: ['processing'], processingAnnounced: false });
+    if (row) await Promise.all([paymentEvent(tx, row, 'payment.processing'), also?.(row)]);
     return row;
   }
 
   /** Changes bookkeeping columns without a status change (no event). */
-  async function patchPayment(tx: Tx, tenantId: string, id: string, set: PaymentPatch, where?: SQL): Promise<PaymentRow | undefined> {
-    const [row] = await tx
-      .update(schema.payments)
-      .set({ ...set, updatedAt: sql`now()` })
-      .where(and(paymentOf(tenantId, id), where))
-      .returning();
-    return row;
+  function patchPayment(tx: Tx, tenantId: string, id: string, set: PaymentPatch, guard?: PaymentGuard): Promise<PaymentRow | undefined> {
+    return updatePayment(tx, tenantId, id, set, guard);
   }
 
   async function insertRefund(tx: Tx, values: typeof schema.refunds.$inferInsert): Promise<RefundRow> {

@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import type { StatementObserver } from '../../db';
+import { createTestApp, type TestApp } from '../helpers/app';
+import { createTenant, type TestTenant } from '../helpers/auth';
+import { createTestDatabase } from '../helpers/db';
+import { call, card, CARDS, paymentBody } from '../helpers/payments';
+
+/**
+ * Issue 13: what each request costs the database, counted through the driver (every
+ * transaction and every statement, BEGIN and COMMIT included), so that a later change
+ * cannot quietly add a round trip or a commit. A payment costs two commits of its own
+ * (DESIGN.md) plus the processor's: the simulator keeps its ledger in the database, one
+ * system transaction per call. The timings live in the benchmark (bench/), never here.
+ */
+
+interface Budget {
+  /** Each transaction's kind and how many statements it sent, in order. */
+  transactions: string[];
+  total: number;
+}
+
+const trace: Array<{ kind: string; statements: number }> = [];
+const observer: StatementObserver = {
+  transaction: (kind) => void trace.push({ kind, statements: 0 }),
+  statement: () => void (trace.at(-1)!.statements += 1),
+};
+
+/** The transactions `request` made, as `kind:statements`. */
+async function budgetOf(request: () => Promise<{ status: number }>, expectedStatus: number): Promise<Budget> {
+  trace.length = 0;
+  const answer = await request();
+  expect(answer.status).toBe(expectedStatus);
+  const transactions = trace.map((entry) => `${entry.kind}:${entry.statements}`);
+  return { transactions, total: trace.reduce((sum, entry) => sum + entry.statements, 0) };
+}
+
+let t: TestApp;
+let acme: TestTenant;
+let key = 0;
+const withKey = () => ({ 'Idempotency-Key': `budget-${++key}` });
+
+beforeAll(async () => {
+  t = await createTestApp({ database: await createTestDatabase({ observer }) });
+  acme = await createTenant(t);
+  // Per-process first uses (signing and fingerprint keys, the tenant's routing rules) are not what is measured.
+  await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa)), withKey());
+}, 60_000);
+afterAll(async () => {
+  await t.close();
+  await t.database.close();
+});
+
+const create = (body: unknown, headers: Record<string, string> = withKey()) => () => call(t, 'POST', '/v1/payments', acme.token, body, headers);
+
+describe('statements and transactions per request', () => {
+  test('create a card payment: two commits of its own around the processor\'s one (22 statements)', async () => {
+    expect(await budgetOf(create(paymentBody(card(CARDS.visa))), 201)).toEqual({
+      // claim + payment + payment.created + outbox | the simulator's ledger | outcome + event + outbox + attempt + answer + audit
+      transactions: ['tenant:7', 'system:6', 'tenant:9'],
+      total: 22,
+    });
+  });
+
+  test('create without an Idempotency-Key: no claim, no stored answer (20 statements)', async () => {
+    expect(await budgetOf(create(paymentBody(card(CARDS.visa)), {}), 201)).toEqual({ transactions: ['tenant:6', 'system:6', 'tenant:8'], total: 20 });
+  });
+
+  test('a declined card: the same two commits', async () => {
+    expect((await budgetOf(create(paymentBody(card(CARDS.insufficientFunds))), 201)).transactions).toEqual(['tenant:7', 'system:6', 'tenant:9']);
+  });
+
+  test('create with confirm: false: one commit, the answer in it', async () => {
+    expect(await budgetOf(create(paymentBody(card(CARDS.visa), { confirm: false })), 201)).toEqual({ transactions: ['tenant:9'], total: 9 });
+  });
+
+  test('confirm, capture and cancel: two commits each around the processor\'s', async () => {
+    const pending = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { confirm: false, capture_method: 'manual' }));
+    const confirm = await budgetOf(() => call(t, 'POST', `/v1/payments/${pending.body.id}/confirm`, acme.token, undefined, withKey()), 200);
+    expect(confirm.transactions).toEqual(['tenant:6', 'system:6', 'tenant:9']);
+    const capture = await budgetOf(() => call(t, 'POST', `/v1/payments/${pending.body.id}/capture`, acme.token, {}, withKey()), 200);
+    expect(capture.transactions).toEqual(['tenant:6', 'system:7', 'tenant:9']);
+    const held = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { capture_method: 'manual' }));
+    const cancel = await budgetOf(() => call(t, 'POST', `/v1/payments/${held.body.id}/cancel`, acme.token, {}, withKey()), 200);
+    expect(cancel.transactions).toEqual(['tenant:6', 'system:7', 'tenant:9']);
+  });
+
+  test('cancel before confirmation: one commit', async () => {
+    const pending = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { confirm: false }));
+    expect((await budgetOf(() => call(t, 'POST', `/v1/payments/${pending.body.id}/cancel`, acme.token, {}, withKey()), 200)).transactions).toEqual(['tenant:10']);
+  });
+
+  test('refund a card payment: two commits around the processor\'s', async () => {
+    const payment = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa)));
+    const refund = await budgetOf(() => call(t, 'POST', '/v1/refunds', acme.token, { payment: payment.body.id, amount: 100 }, withKey()), 201);
+    expect(refund.transactions).toEqual(['tenant:9', 'system:8', 'tenant:10']);
+  });
+
+  test('an idempotent replay: nothing written', async () => {
+    const headers = withKey();
+    const body = paymentBody(card(CARDS.visa));
+    await call(t, 'POST', '/v1/payments', acme.token, body, headers);
+    const replay = await budgetOf(create(body, headers), 201);
+    // The fast claim loses (rolled back with the payment it would have created), then the record answers.
+    expect(replay.transactions).toEqual(['tenant:7', 'tenant:4']);
+  });
+
+  test('GET a payment and a page of payments: one transaction, one statement of their own', async () => {
+    const payment = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa)));
+    expect(await budgetOf(() => call(t, 'GET', `/v1/payments/${payment.body.id}`, acme.token), 200)).toEqual({ transactions: ['tenant:4'], total: 4 });
+    expect(await budgetOf(() => call(t, 'GET', '/v1/payments?limit=10', acme.token), 200)).toEqual({ transactions: ['tenant:4'], total: 4 });
+  });
+});
