@@ -134,6 +134,30 @@ export function idempotencyPlugin(deps: IdempotencyDeps) {
     return () => clearInterval(timer);
   }
 
+  /**
+   * A key's last write (given back after a 5xx, or its answer stored) that failed, most
+   * often because the database was away: tried again in the background until it lands or
+   * until the claim's lock would have ended anyway. Without this, a client retrying after
+   * a database outage was refused 409 idempotency_key_in_use for the rest of the lock
+   * (2 minutes; drill 3 of issue #15). Every write is fenced by the claim's owner token,
+   * so a late one changes nothing once another request took the key over.
+   */
+  function settleLater(write: () => Promise<unknown>): void {
+    const deadline = Date.now() + lockMs;
+    let delay = 100;
+    const attempt = () => {
+      write().catch((error: unknown) => {
+        if (Date.now() + delay >= deadline) {
+          deps.logger.warn({ err: error }, 'gave up settling an idempotency key; its lock runs out by itself');
+          return;
+        }
+        setTimeout(attempt, delay).unref?.();
+        delay = Math.min(delay * 2, 2_000);
+      });
+    };
+    setTimeout(attempt, delay).unref?.();
+  }
+
   function replay(request: Request, entry: InFlight, stored: StoredResponse): Response {
     entry.replayed = true;
     const body = openResponseBody(entry.secrets.response, entry.input.scope, entry.input.key, stored.body);
@@ -261,8 +285,9 @@ export function idempotencyPlugin(deps: IdempotencyDeps) {
         if (claim && !entry.deferred) return response;
         return await answerWithoutClaim(request, entry, response, text);
       } catch (error) {
-        // The answer stands; the key's lock expires and a retry runs again (or resumes its object).
+        // The answer stands. The key's write is tried again once the database is back.
         deps.logger.error({ err: error, idempotency_header: IDEMPOTENCY_HEADER }, 'could not store the idempotent response');
+        if (owed) settleLater(owed);
       }
       return response;
     });

@@ -8,7 +8,7 @@ import { createTestApp, type TestApp } from '../helpers/app';
 import { createTenant, type TestTenant } from '../helpers/auth';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { faultyDatabase, type FaultyDatabase } from '../helpers/faulty-database';
-import { call, card, CARDS, eventTypes, paymentBody } from '../helpers/payments';
+import { call, card, CARDS, eventTypes, eventually, paymentBody } from '../helpers/payments';
 import { scriptedProcessor } from '../helpers/scripted-processor';
 
 /**
@@ -68,7 +68,7 @@ describe('payments', () => {
     expect(scripted.calls.authorize).toBe(1);
   });
 
-  test('a key whose claim could not be given back is in use until the claim lapses, then the retry resumes', async () => {
+  test('a key whose claim could not be given back is in use while the database is away, given back once it returns, and the retry resumes', async () => {
     scripted.authorize = async (input) => {
       const result = await scripted.defaults.authorize(input);
       faulty.failNext(1, 'tenant'); // the commit of the outcome
@@ -76,14 +76,40 @@ describe('payments', () => {
       return result;
     };
     const body = paymentBody(card(CARDS.visa), { capture_method: 'manual' });
-    const first = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('crash-1'));
+    const first = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('outage-2'));
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    scripted.authorize = scripted.defaults.authorize;
+
+    await Bun.sleep(300); // the unlock is being retried, and keeps failing
+    const early = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('outage-2'));
+    expect([early.status, early.body.error.code]).toEqual([409, 'idempotency_key_in_use']);
+
+    // The database is back: the key is given back within seconds, not when its 2-minute lock ends.
     faulty.heal();
+    const retry = await eventually(async () => {
+      const answer = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('outage-2'));
+      return answer.status === 409 ? undefined : answer;
+    }, { timeoutMs: 10_000, stepMs: 100 });
+    expect(retry.status).toBe(201);
+    expect(retry.body).toMatchObject({ status: 'requires_capture', amount_capturable: 2000 });
+    expect(scripted.calls.authorize).toBe(1);
+  });
+
+  test('a replica that died holding a key: the retry resumes once the claim lapses', async () => {
+    scripted.authorize = async (input) => {
+      const result = await scripted.defaults.authorize(input);
+      faulty.failNext(1, 'tenant'); // the commit of the outcome
+      faulty.failNext(Infinity, 'system'); // and nothing of this request writes again, as if its replica died
+      return result;
+    };
+    const body = paymentBody(card(CARDS.visa), { capture_method: 'manual' });
+    const first = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('crash-1'));
     expect(first.status).toBeGreaterThanOrEqual(500);
     scripted.authorize = scripted.defaults.authorize;
 
     const early = await call(t, 'POST', '/v1/payments', acme.token, body, withKey('crash-1'));
     expect([early.status, early.body.error.code]).toEqual([409, 'idempotency_key_in_use']);
-    // As if the replica died: its lock ran out.
+    // Its lock ran out.
     const keys = schema.idempotencyKeys;
     await inner.system((tx) => tx.update(keys).set({ lockedUntil: sql`now() - interval '1 second'` }).where(and(eq(keys.scope, acme.tenantId), eq(keys.key, 'crash-1'))));
 
@@ -91,6 +117,7 @@ describe('payments', () => {
     expect(retry.status).toBe(201);
     expect(retry.body).toMatchObject({ status: 'requires_capture', amount_capturable: 2000 });
     expect(scripted.calls.authorize).toBe(1);
+    faulty.heal();
   });
 
   test('an authorization that never arrived is sent again, under the same processor-side key', async () => {
