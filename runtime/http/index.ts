@@ -37,9 +37,11 @@ export function httpPlugin(deps: { logger: Logger; metrics: Metrics }) {
       assertStorableText(query);
       if (!(body instanceof RawBody)) assertStorableText(body);
     })
-    .onError({ as: 'global' }, ({ code, error, request }) => {
+    .onError({ as: 'global' }, ({ code, error, request, set }) => {
       // An answer complete before the handler finished (an idempotent replay): sent as it is.
+      // Elysia applies `set.status` (by default the thrown error's) to a returned Response.
       if (error instanceof RespondWith) {
+        set.status = error.response.status;
         statusOf.set(request, error.response.status);
         return error.response;
       }

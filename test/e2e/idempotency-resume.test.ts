@@ -165,6 +165,73 @@ describe('refunds', () => {
   });
 });
 
+describe('a retry whose request would now be refused still gets the first request\'s outcome (drill 3a)', () => {
+  test('a full refund whose outcome was lost: the retry resumes it, not 409 refund_exceeds_captured', async () => {
+    const payment = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa)));
+    scripted.refund = async (input) => {
+      const result = await scripted.defaults.refund(input);
+      faulty.failNext(1);
+      return result;
+    };
+    const body = { payment: payment.body.id, amount: 2000 };
+    const first = await call(t, 'POST', '/v1/refunds', acme.token, body, withKey('refund-full-1'));
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    scripted.refund = scripted.defaults.refund;
+
+    const retry = await eventually(async () => {
+      const answer = await call(t, 'POST', '/v1/refunds', acme.token, body, withKey('refund-full-1'));
+      return answer.status === 409 && answer.body.error.code === 'idempotency_key_in_use' ? undefined : answer;
+    });
+    expect([retry.status, retry.body.error?.code]).toEqual([201, undefined]);
+    expect(retry.body).toMatchObject({ status: 'succeeded', amount: 2000, payment: payment.body.id });
+    expect(scripted.calls.refund).toBe(1);
+  });
+
+  test('a capture whose outcome was lost: the retry answers the capture, not 409 payment_unexpected_state', async () => {
+    const payment = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { capture_method: 'manual' }));
+    expect(payment.body.status).toBe('requires_capture');
+    scripted.capture = async (input) => {
+      const result = await scripted.defaults.capture(input);
+      faulty.failNext(1);
+      return result;
+    };
+    const first = await call(t, 'POST', `/v1/payments/${payment.body.id}/capture`, acme.token, {}, withKey('capture-lost-1'));
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    scripted.capture = scripted.defaults.capture;
+
+    const retry = await eventually(async () => {
+      const answer = await call(t, 'POST', `/v1/payments/${payment.body.id}/capture`, acme.token, {}, withKey('capture-lost-1'));
+      return answer.status === 409 && answer.body.error.code === 'idempotency_key_in_use' ? undefined : answer;
+    });
+    expect([retry.status, retry.body.error?.code]).toEqual([200, undefined]);
+    expect(retry.body).toMatchObject({ status: 'succeeded', amount_received: 2000 });
+    // Asked again under the same processor-side key: the processor captured once.
+    expect(scripted.ledger.get(payment.body.processor_reference)).toMatchObject({ status: 'succeeded', captured: 2000 });
+    const replay = await call(t, 'POST', `/v1/payments/${payment.body.id}/capture`, acme.token, {}, withKey('capture-lost-1'));
+    expect([replay.status, replay.text, replay.headers.get('idempotent-replayed')]).toEqual([200, retry.text, 'true']);
+  });
+
+  test('a cancel whose outcome was lost: the retry answers the cancel, not 409 payment_unexpected_state', async () => {
+    const payment = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { capture_method: 'manual' }));
+    scripted.cancel = async (input) => {
+      const result = await scripted.defaults.cancel(input);
+      faulty.failNext(1);
+      return result;
+    };
+    const first = await call(t, 'POST', `/v1/payments/${payment.body.id}/cancel`, acme.token, { cancellation_reason: 'requested_by_customer' }, withKey('cancel-lost-1'));
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    scripted.cancel = scripted.defaults.cancel;
+
+    const retry = await eventually(async () => {
+      const answer = await call(t, 'POST', `/v1/payments/${payment.body.id}/cancel`, acme.token, { cancellation_reason: 'requested_by_customer' }, withKey('cancel-lost-1'));
+      return answer.status === 409 && answer.body.error.code === 'idempotency_key_in_use' ? undefined : answer;
+    });
+    expect([retry.status, retry.body.error?.code]).toEqual([200, undefined]);
+    expect(retry.body).toMatchObject({ status: 'canceled', cancellation_reason: 'requested_by_customer' });
+    expect(scripted.ledger.get(payment.body.processor_reference)?.status).toBe('canceled');
+  });
+});
+
 describe('a long processor call keeps its claim', () => {
   const slow = scriptedProcessor('slowpay');
   let app: TestApp;

@@ -43,6 +43,23 @@ describe('replays', () => {
     expect(await paymentCount(acme.token)).toBe(before);
   });
 
+  // Every write route's success, replayed: the stored status, not the status of what a
+  // re-run would have hit (a capture replayed finds the payment captured already).
+  test.each([
+    ['confirm', async () => [`/v1/payments/${(await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { confirm: false }))).body.id}/confirm`, undefined, 200]],
+    ['capture', async () => [`/v1/payments/${(await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { capture_method: 'manual' }))).body.id}/capture`, {}, 200]],
+    ['cancel an authorization', async () => [`/v1/payments/${(await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { capture_method: 'manual' }))).body.id}/cancel`, {}, 200]],
+    ['cancel before confirmation', async () => [`/v1/payments/${(await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { confirm: false }))).body.id}/cancel`, {}, 200]],
+    ['refund', async () => ['/v1/refunds', { payment: (await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa)))).body.id, amount: 2000 }, 201]],
+  ] as Array<[string, () => Promise<[string, unknown, number]>]>)('%s: the replay is the first answer, status included', async (name, setup) => {
+    const [path, body, status] = await setup();
+    const key = `replay-${name.replaceAll(' ', '-')}`;
+    const first = await call(t, 'POST', path, acme.token, body, withKey(key));
+    expect(first.status).toBe(status);
+    const second = await call(t, 'POST', path, acme.token, body, withKey(key));
+    expect([second.status, second.text, second.headers.get('idempotent-replayed')]).toEqual([status, first.text, 'true']);
+  });
+
   test('a 402 from confirm is stored and replayed too, and the decline happens once', async () => {
     const created = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.insufficientFunds), { confirm: false }));
     const path = `/v1/payments/${created.body.id}/confirm`;

@@ -174,7 +174,7 @@ export function createCaptureCancel(ctx: PaymentsContext) {
 
   /** POST /v1/payments/:id/capture: the claim (with the request's key), the call, the outcome (with its answer). */
   async function capture(tenantId: string, id: string, amountToCapture?: number, idempotency?: IdempotentRequest, finish?: PaymentFinish): Promise<PaymentRow> {
-    const opened = await firstCommit(ctx, tenantId, idempotency, undefined, async (tx) => {
+    const opened = await firstCommit(ctx, tenantId, idempotency, id, async (tx) => {
       const row = await store.findPayment(tx, tenantId, id, { lock: true });
       if (!row) throw resourceMissing('payment', id);
       if (row.status !== 'requires_capture' || row.pendingAction !== null) wrongState(row, 'capture');
@@ -184,9 +184,42 @@ export function createCaptureCancel(ctx: PaymentsContext) {
       }
       return (await store.patchPayment(tx, tenantId, id, { pendingAction: 'capture', pendingAmount: amount, nextSyncAt: ctx.after(ctx.config.reconcileAfterMs) }))!;
     });
-    // Capture binds nothing to its key: a takeover runs it again, and finds the capture claimed.
-    if (opened.kind === 'resume') throw resourceMissing('payment', id);
+    if (opened.kind === 'resume') return resumeCapture(tenantId, id, amountToCapture, finish);
     return sendCapture(opened.result, 'request', finish);
+  }
+
+  /** Answers `row` as the request's outcome (its answer and audit row in one commit of their own). */
+  async function answerWith(row: PaymentRow, finish: PaymentFinish | undefined): Promise<PaymentRow> {
+    if (finish) {
+      await database.tenant(row.tenantId, (tx) => finish.write(tx, row));
+      finish.committed();
+    }
+    return row;
+  }
+
+  /**
+   * A retry of a capture whose request ended without an answer (a 5xx, a dead replica):
+   * the key is bound to the payment, so the retry finishes that capture instead of being
+   * refused by the state the first one left. A capture still claimed is asked again under
+   * the same processor-side key (the processor captures once); one that reconciliation
+   * finished is answered as it is; one given back (certainly not sent) runs again.
+   */
+  async function resumeCapture(tenantId: string, id: string, amountToCapture: number | undefined, finish?: PaymentFinish): Promise<PaymentRow> {
+    const row = await database.tenant(tenantId, (tx) => store.findPayment(tx, tenantId, id));
+    if (!row) throw resourceMissing('payment', id);
+    if (row.status === 'requires_capture' && row.pendingAction === 'capture') return sendCapture(row, 'request', finish);
+    if (row.status === 'requires_capture' && row.pendingAction === null) return capture(tenantId, id, amountToCapture, undefined, finish);
+    if (row.status === 'succeeded' && row.amountReceived > 0) return answerWith(row, finish);
+    return wrongState(row, 'capture');
+  }
+
+  /** The same for a cancel: finish the claimed cancel, answer a finished one, or cancel again. */
+  async function resumeCancel(tenantId: string, id: string, reason: CancellationReason | undefined, finish?: PaymentFinish): Promise<PaymentRow> {
+    const row = await database.tenant(tenantId, (tx) => store.findPayment(tx, tenantId, id));
+    if (!row) throw resourceMissing('payment', id);
+    if (row.status === 'requires_capture' && row.pendingAction === 'cancel') return sendCancel(row, row.cancellationReason as CancelReason | null, 'request', finish);
+    if (row.status === 'canceled') return answerWith(row, finish);
+    return cancel(tenantId, id, reason, undefined, finish);
   }
 
   /** Commits a cancel of an authorization (also used by reconciliation and expiry). */
@@ -271,7 +304,7 @@ export function createCaptureCancel(ctx: PaymentsContext) {
       ctx,
       tenantId,
       idempotency,
-      undefined,
+      id,
       async (tx) => {
       const row = await store.findPayment(tx, tenantId, id, { lock: true });
       if (!row) return { kind: 'missing' as const };
@@ -296,8 +329,7 @@ export function createCaptureCancel(ctx: PaymentsContext) {
         if (outcome.kind === 'done') await finish?.write(tx, outcome.row);
       },
     );
-    // Cancel binds nothing to its key: a takeover runs it again, and finds the payment canceled or claimed.
-    if (opened.kind === 'resume') throw resourceMissing('payment', id);
+    if (opened.kind === 'resume') return resumeCancel(tenantId, id, reason, finish);
     const outcome = opened.result;
     switch (outcome.kind) {
       case 'missing':

@@ -42,10 +42,15 @@ export async function firstCommit<T>(
   }
   try {
     const result = await database.tenant(tenantId, async (tx) => {
-      const [won, result] = await Promise.all([idempotency.claim(tx, resourceId), body(tx)]);
-      if (!won) throw new KeyContended();
-      await after?.(tx, result);
-      return result;
+      // Both settle before either decides: when the key has a record, `body` sees the state
+      // the earlier request left (a refund already taken, a payment already captured) and
+      // may refuse. That refusal is not this request's answer; the record's is.
+      const [claimed, produced] = await Promise.allSettled([idempotency.claim(tx, resourceId), body(tx)]);
+      if (claimed.status === 'rejected') throw claimed.reason;
+      if (!claimed.value) throw new KeyContended();
+      if (produced.status === 'rejected') throw produced.reason;
+      await after?.(tx, produced.value);
+      return produced.value;
     });
     return { kind: 'done', result };
   } catch (error) {
