@@ -111,6 +111,10 @@ export async function verify(sql: Sql, journal: Journal, receiver?: DrillReceive
   verdict.payments = payments.length;
   const [claimed] = (await sql`select count(*)::int as n from idempotency_keys where state = 'in_progress'`) as unknown as Array<{ n: number }>;
   verdict.claimedKeys = claimed?.n ?? 0;
+  if (verdict.claimedKeys > 0) {
+    const rows = (await sql`select key, path, resource_id, locked_until > now() as locked, created_at from idempotency_keys where state = 'in_progress' order by created_at limit 5`) as unknown as Array<Record<string, unknown>>;
+    for (const row of rows) note(verdict, `key ${row.key} still claimed: ${row.path}, bound to ${row.resource_id ?? 'nothing'}, ${row.locked ? 'locked' : 'lock lapsed'} (claimed ${new Date(row.created_at as string).toISOString()})`);
+  }
   verdict.refunds = refunds.length;
 
   const byId = new Map(payments.map((p) => [p.id, p]));
