@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
-import { freePort, spawnNimbus, tempDir, waitFor } from '../helpers/process';
+import { freePort, migratedDataDir, spawnNimbus, tempDir, waitFor } from '../helpers/process';
+import { repeatsTheEmbeddedRun } from '../helpers/db';
 
 async function exitOf(args: string[], env: Record<string, string>) {
   const child = spawnNimbus(args, env);
@@ -7,7 +8,7 @@ async function exitOf(args: string[], env: Record<string, string>) {
   return { code, stderr: await new Response(child.stderr).text(), stdout: await new Response(child.stdout).text() };
 }
 
-describe('nimbus CLI', () => {
+describe.skipIf(repeatsTheEmbeddedRun)('nimbus CLI', () => {
   test.each([
     [{ PORT: 'abc' }, 'PORT'],
     [{ NIMBUS_ENV: 'qa' }, 'NIMBUS_ENV'],
@@ -30,7 +31,7 @@ describe('nimbus CLI', () => {
 
   test('serve answers /health/ready on the embedded database, then SIGTERM exits 0', async () => {
     const port = await freePort();
-    const child = spawnNimbus(['serve'], { PORT: String(port), NIMBUS_DATA_DIR: tempDir(), LOG_LEVEL: 'silent' });
+    const child = spawnNimbus(['serve'], { PORT: String(port), NIMBUS_DATA_DIR: await migratedDataDir(), LOG_LEVEL: 'silent' });
     try {
       await waitFor(`http://127.0.0.1:${port}/health/ready`);
     } finally {
@@ -40,7 +41,7 @@ describe('nimbus CLI', () => {
   }, 90_000);
 });
 
-describe('embedded database held by a running server', () => {
+describe.skipIf(repeatsTheEmbeddedRun)('embedded database held by a running server', () => {
   test('bootstrap goes through the server; a second serve on the same data dir refuses to start', async () => {
     const port = await freePort();
     const dataDir = `${tempDir()}/data`;

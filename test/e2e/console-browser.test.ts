@@ -10,6 +10,7 @@ import { createTestApp, type TestApp } from '../helpers/app';
 import { type ClientCredentials, createTenant, platformAdmin, type TestTenant } from '../helpers/auth';
 import { CARDS, call, card, eventually, type Json, paymentBody } from '../helpers/payments';
 import { freePort } from '../helpers/process';
+import { repeatsTheEmbeddedRun } from '../helpers/db';
 
 /**
  * The support console in a real browser, offline: Debian's chromium driven by
@@ -115,7 +116,7 @@ async function signIn(page: Page, credentials: ClientCredentials, access: 'suppo
   await page.getByRole('heading', { level: 1, name: landsOn }).waitFor();
 }
 
-describe.skipIf(!hasChromium)('the support console in headless Chromium, offline', () => {
+describe.skipIf(!hasChromium || repeatsTheEmbeddedRun)('the support console in headless Chromium, offline', () => {
   beforeAll(async () => {
     const port = await freePort();
     t = await createTestApp({ env: { HOST: '127.0.0.1', PORT: String(port) } });

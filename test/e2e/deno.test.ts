@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 import postgres from 'postgres';
 import { freePort, tempDir } from '../helpers/process';
+import { repeatsTheEmbeddedRun } from '../helpers/db';
 
 /**
  * main.deno.ts: the same app served by `Deno.serve`, started with the documented command
@@ -176,7 +177,7 @@ async function paysAndDrains(env: Record<string, string>): Promise<void> {
   expect(code, diagnostics(server)).toBe(0);
 }
 
-describe.skipIf(!hasDeno)('main.deno.ts (Deno.serve)', () => {
+describe.skipIf(!hasDeno || repeatsTheEmbeddedRun)('main.deno.ts (Deno.serve)', () => {
   test('embedded database (NIMBUS_DATA_DIR): a card payment succeeds, SIGTERM exits 0', async () => {
     await paysAndDrains({ NIMBUS_DATA_DIR: join(tempDir('nimbus-deno-'), 'data') });
   }, START_TIMEOUT_MS + 45_000);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { freePort } from '../helpers/process';
+import { repeatsTheEmbeddedRun } from '../helpers/db';
 
 /**
  * GET /docs in a real browser, offline: Debian's chromium (driven by playwright-core)
@@ -59,7 +60,7 @@ function isZodEvalProbe(violation: Violation): boolean {
   return violation.directive === 'script-src' && violation.blocked === 'eval' && /\/docs\/assets\/standalone\.[0-9a-f]{16}\.js$/.test(violation.source);
 }
 
-describe.skipIf(!hasChromium)('/docs in headless Chromium, offline', () => {
+describe.skipIf(!hasChromium || repeatsTheEmbeddedRun)('/docs in headless Chromium, offline', () => {
   let t: TestApp;
   let base: string;
   let browser: Browser;

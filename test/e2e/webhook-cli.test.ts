@@ -5,12 +5,12 @@ import { randomId } from '../../runtime/ids';
 import { createEndpoint } from '../../webhooks/service';
 import { startReceiver } from '../../webhooks/test-support';
 import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/db';
-import { freePort, spawnNimbus, tempDir, waitFor } from '../helpers/process';
+import { freePort, migratedDataDir, spawnNimbus, tempDir, waitFor } from '../helpers/process';
 
 describe('nimbus worker', () => {
   test('serves health and webhook metrics on the embedded database, SIGTERM exits 0', async () => {
     const port = await freePort();
-    const child = spawnNimbus(['worker'], { PORT: String(port), NIMBUS_DATA_DIR: tempDir(), LOG_LEVEL: 'silent' });
+    const child = spawnNimbus(['worker'], { PORT: String(port), NIMBUS_DATA_DIR: await migratedDataDir(), LOG_LEVEL: 'silent' });
     try {
       await waitFor(`http://127.0.0.1:${port}/health/ready`);
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -9,7 +9,7 @@ import { eventually, type Receiver, startReceiver, writeEvent } from '../../webh
 import { startWebhookWorker, type WebhookWorker, type WebhookWorkerOptions } from '../../webhooks/worker';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { createTenant, type TestTenant } from '../helpers/auth';
-import { spawnNimbus, tempDir } from '../helpers/process';
+import { migratedDataDir, spawnNimbus } from '../helpers/process';
 
 /**
  * Issue 11, point 9: webhook signing secrets are encrypted at rest (AES-256-GCM under
@@ -311,7 +311,7 @@ describe('webhook secrets at rest', () => {
 
 describe('nimbus reencrypt-webhook-secrets', () => {
   test('runs as a CLI command and reports what it did', async () => {
-    const child = spawnNimbus(['reencrypt-webhook-secrets', '--json'], { NIMBUS_DATA_DIR: tempDir(), LOG_LEVEL: 'silent', NIMBUS_WEBHOOK_SECRET_KEYS: KEY_A });
+    const child = spawnNimbus(['reencrypt-webhook-secrets', '--json'], { NIMBUS_DATA_DIR: await migratedDataDir(), LOG_LEVEL: 'silent', NIMBUS_WEBHOOK_SECRET_KEYS: KEY_A });
     const [code, stdout] = await Promise.all([child.exited, new Response(child.stdout).text()]);
     expect(code).toBe(0);
     expect(JSON.parse(stdout)).toEqual({ key_id: KID_A, endpoints: 0, reencrypted: 0, expired_previous_cleared: 0, unreadable: [] });

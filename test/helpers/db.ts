@@ -12,6 +12,15 @@ import { createPgliteDatabase, createPostgresDatabase, type Database, migrate, t
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 export const backend: 'pglite' | 'postgres' = TEST_DATABASE_URL ? 'postgres' : 'pglite';
 
+/**
+ * True on the PostgreSQL run, for test files whose subject does not depend on the backend
+ * the run names: the CLI and SIGTERM on the embedded database (their children never see
+ * TEST_DATABASE_URL), pages in a browser (the data behind them is tested on both backends
+ * by their API suites), a Deno run that pays on both backends by itself. The embedded run
+ * (`npm test`) runs them; .ci/run's PostgreSQL run would only repeat them.
+ */
+export const repeatsTheEmbeddedRun = backend === 'postgres';
+
 export interface TestDatabase extends Database {
   /** The connection string of the fresh database (postgres backend only). */
   url?: string;
