@@ -35,7 +35,9 @@ const SIZE = sized({
       { at: 3_000, holdMs: 0 },
       { at: 7_000, holdMs: 3_000 },
     ],
-    horizonMs: 15_000,
+    // A retry must be able to outlive the outage (a PostgreSQL restart is down for up to
+    // ~10 s here) plus the moment the server needs to settle the keys it cut off.
+    horizonMs: 30_000,
   },
   long: {
     flows: 1_000,
