@@ -187,6 +187,29 @@ describe('a retry whose request would now be refused still gets the first reques
     expect(scripted.calls.refund).toBe(1);
   });
 
+  test('a confirm whose outcome was lost: the retry learns it from the processor (never sends again), not 409 payment_unexpected_state', async () => {
+    const pending = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { confirm: false }));
+    scripted.authorize = async (input) => {
+      const result = await scripted.defaults.authorize(input);
+      faulty.failNext(1); // the commit of the outcome
+      return result;
+    };
+    const path = `/v1/payments/${pending.body.id}/confirm`;
+    const first = await call(t, 'POST', path, acme.token, undefined, withKey('confirm-lost-1'));
+    expect(first.status).toBeGreaterThanOrEqual(500);
+    scripted.authorize = scripted.defaults.authorize;
+
+    const retry = await eventually(async () => {
+      const answer = await call(t, 'POST', path, acme.token, undefined, withKey('confirm-lost-1'));
+      return answer.status === 409 && answer.body.error.code === 'idempotency_key_in_use' ? undefined : answer;
+    });
+    expect([retry.status, retry.body.error?.code]).toEqual([200, undefined]);
+    expect(retry.body).toMatchObject({ id: pending.body.id, status: 'succeeded', amount_received: 2000 });
+    expect(scripted.calls.authorize).toBe(1);
+    const replay = await call(t, 'POST', path, acme.token, undefined, withKey('confirm-lost-1'));
+    expect([replay.status, replay.text, replay.headers.get('idempotent-replayed')]).toEqual([200, retry.text, 'true']);
+  });
+
   test('a capture whose outcome was lost: the retry answers the capture, not 409 payment_unexpected_state', async () => {
     const payment = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { capture_method: 'manual' }));
     expect(payment.body.status).toBe('requires_capture');

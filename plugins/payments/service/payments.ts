@@ -137,7 +137,7 @@ export function createPaymentOperations(ctx: PaymentsContext) {
     finish?: RequestCommit<AuthorizationOutcome>,
   ): Promise<AuthorizationOutcome> {
     const key = await ctx.fingerprintKey();
-    const opened = await firstCommit(ctx, tenantId, idempotency, undefined, async (tx) => {
+    const opened = await firstCommit(ctx, tenantId, idempotency, id, async (tx) => {
       const row = await store.findPayment(tx, tenantId, id, { lock: true });
       if (!row) throw resourceMissing('payment', id);
       if (row.status !== 'requires_confirmation' || !row.methodVault) wrongState(row, 'confirm');
@@ -158,8 +158,8 @@ export function createPaymentOperations(ctx: PaymentsContext) {
       if (!claimed) wrongState(row, 'confirm');
       return { claimed, method, candidates };
     });
-    // Confirm binds nothing to its key: a takeover simply runs it again, and finds the payment claimed.
-    if (opened.kind === 'resume') wrongState(await findOrThrow(tenantId, id), 'confirm');
+    // The key is bound to the payment: a retry after a lost answer learns the outcome (never re-sends: no details left).
+    if (opened.kind === 'resume') return resumePayment(ctx, tenantId, opened.resourceId, undefined, [], finish);
     const { claimed, method, candidates } = opened.result;
     return runAuthorization(ctx, claimed, method, candidates, finish);
   }

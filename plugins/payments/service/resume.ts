@@ -13,12 +13,15 @@ import { applyPaymentUpdate } from './updates';
  * never creates a second one, which would carry a new processor-side key and be charged
  * again. An open outcome is asked for (sync, by the same processor-side key); only when
  * the processor never received the authorization is it sent again, under that same key.
+ * A confirm's retry has no method details (the confirm's claim wiped them, on purpose):
+ * `method` is undefined, nothing is sent again, and the payment is answered as it stands
+ * (`processing` until reconciliation learns the outcome).
  */
 export async function resumePayment(
   ctx: PaymentsContext,
   tenantId: string,
   id: string,
-  method: PaymentMethodRequest,
+  method: PaymentMethodRequest | undefined,
   candidates: RegisteredProcessor[],
   finish?: Finish,
 ): Promise<AuthorizationOutcome> {
@@ -52,7 +55,7 @@ export async function resumePayment(
   const answer = outcome.value;
   if (answer.status === 'not_found' || answer.kind !== 'payment') {
     const attempts = current.processorAttempts as Attempt[];
-    if (attempts.at(-1)?.outcome === IN_FLIGHT && !current.processorReference) {
+    if (method && attempts.at(-1)?.outcome === IN_FLIGHT && !current.processorReference) {
       // It never arrived. Send it now under the same key: should the first still arrive, the processor dedupes it.
       const from = candidates.findIndex((candidate) => candidate.id === processor.id);
       return runAuthorization(ctx, current, method, from >= 0 ? candidates.slice(from) : [processor], finish);
