@@ -156,7 +156,8 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
             '`expired_card`, `incorrect_cvc`, or `processing_error`), and the payment becomes `failed`, as Stripe does. When no ' +
             'processor can be asked at all (every processor unreachable behind its circuit breaker), the payment becomes `failed` ' +
             'with `failure.code: processor_unavailable`, nothing is charged, and the answer is 503 `api_error` ' +
-            '`processor_unavailable`; the payment method details kept for the confirmation are gone either way.',
+            '`processor_unavailable`; the payment method details kept for the confirmation are gone either way. A retry with the ' +
+            'same `Idempotency-Key` after a 5xx answers the outcome the processor reports for this confirmation (it is never sent twice).',
         },
       },
     )
@@ -183,7 +184,9 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
             '`amount_received` is what the processor confirms it captured (a different amount than asked is recorded as confirmed, and ' +
             'logged and counted as a discrepancy). If the processor\'s answer is lost, the payment stays `requires_capture` with the ' +
             'capture pending (a second capture or a cancel meanwhile is 409) and reconciliation finishes it. If the processor refused ' +
-            'the request or could not be reached, the answer is 503 `api_error` `processor_unavailable` and nothing changed.',
+            'the request or could not be reached, the answer is 503 `api_error` `processor_unavailable` and nothing changed. A retry ' +
+            'with the same `Idempotency-Key` after a 5xx finishes this capture (asked again under the same processor-side key) ' +
+            'instead of answering 409.',
         },
       },
     )
@@ -210,7 +213,8 @@ export function paymentRoutes(deps: PaymentsPluginDeps) {
             'once the processor has released the hold. If the processor\'s answer is lost, the answer is 200 with the payment still ' +
             '`requires_capture` and the cancel pending (a second cancel or a capture meanwhile is 409); reconciliation finishes it ' +
             'and `payment.canceled` follows. If the processor errs or cannot be reached, the answer is 503 `api_error` ' +
-            '`processor_unavailable` and nothing changed.',
+            '`processor_unavailable` and nothing changed. A retry with the same `Idempotency-Key` after a 5xx finishes this cancel ' +
+            'instead of answering 409.',
         },
       },
     );
