@@ -20,7 +20,7 @@ export { webhookTuning } from './tuning';
  * `overrides` replace the worker's tuning (tests and drills).
  */
 export function webhooksPlugin(overrides: Partial<WebhookWorkerOptions> = {}) {
-  return definePlugin({
+  return definePlugin<Partial<WebhookWorkerOptions>>({
     name: 'webhooks',
     eventSinks: [fanOutEvent],
     commands: { 'reencrypt-webhook-secrets': reencryptCommand },

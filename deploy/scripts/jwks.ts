@@ -47,6 +47,7 @@ async function main(command: string | undefined, kid: string | undefined): Promi
     case 'promote': {
       const set = await readSet();
       const [key] = set.keys.splice(indexOf(set, kid), 1);
+      if (!key) throw new Error(`no key ${kid} in the set`);
       return { keys: [key, ...set.keys] };
     }
     case 'remove': {

@@ -1,6 +1,6 @@
 import { WebhookSignatureError } from '../sdk/errors.ts';
 import type { CallOutcome } from '../sdk/caller.ts';
-import type { RefundResult } from '../sdk/model.ts';
+import type { RefundResult, WebhookEvent } from '../sdk/model.ts';
 import { ConformanceError, ensure, resultOf, withStatus } from './assert.ts';
 import type { Session } from './session.ts';
 
@@ -169,7 +169,8 @@ export const CHECKS: readonly Check[] = [
       ensure(s.instance.webhook, 'webhooks: the connector has parseWebhook, so the fixture must provide webhook().');
       const genuine = await s.instance.webhook();
       const body = await genuine.clone().text();
-      const event = await s.processor.parseWebhook(genuine.clone() as Request);
+      // The registry types a connector's parse as unknown; the SDK's contract says what it returns.
+      const event = (await s.processor.parseWebhook(genuine.clone() as Request)) as WebhookEvent;
       ensure(event.eventId && event.reference, `webhooks: genuine callback parsed to ${JSON.stringify(event)}.`);
       const copy = (text: string, headers: Headers | Record<string, string> = genuine.headers): Request =>
         new Request(genuine.url, { method: 'POST', headers, body: text });

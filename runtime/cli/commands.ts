@@ -65,7 +65,7 @@ export async function runPluginCommand(definition: NimbusDefinition, command: Pl
 export function acceptLocalCommands(app: App, commands: PluginCommand[], token: string, run: (command: PluginCommand, flags: ReadonlySet<string>) => Promise<unknown>): void {
   app.post(
     `${LOCAL_COMMAND_PATH}/:name`,
-    async ({ request, params, body }: { request: Request; params: { name: string }; body: unknown }) => {
+    async ({ request, params, body }) => {
       const id = requestState(request).id;
       if (!localTokenMatches(token, request.headers.get(LOCAL_TOKEN_HEADER))) {
         return errorResponse(authenticationError('token_invalid', 'Local command token required.'), id);
