@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { silentLogger } from '../../runtime/logger.ts';
 import { createMetrics } from '../../runtime/metrics.ts';
 import type { PaymentMethodInput as PaymentMethodRequest } from '../../runtime/registry/index.ts';
-import { configureProcessor, createProcessorCaller, WebhookSignatureError, type AuthorizeInput } from '../sdk/index.ts';
+import { configureProcessor, createProcessorCaller, WebhookSignatureError, type AuthorizeInput, type WebhookEvent } from '../sdk/index.ts';
 import { createSimulator, signedCallbackRequest, type SimulatorOptions } from './index.ts';
 
 const SECRET = 'simulator-test-secret-0123456789';
@@ -20,7 +20,7 @@ function setup(options: SimulatorOptions = {}) {
       caller.call(simulator, 'authorize', {
         idempotencyKey: `key-${(counter += 1)}`,
         amount: 2000,
-        currency: paymentMethod.type === 'card' ? 'EUR' : paymentMethod.bank_transfer.scheme === 'ach' ? 'USD' : 'EUR',
+        currency: paymentMethod.type === 'card' ? 'EUR' : (paymentMethod.bank_transfer as { scheme: string }).scheme === 'ach' ? 'USD' : 'EUR',
         capture: true,
         paymentMethod,
         ...extra,
@@ -122,7 +122,7 @@ describe('simulator: bank transfers settle later', () => {
     const reference = outcome.kind === 'result' ? outcome.value.reference : undefined;
     await Bun.sleep(30);
     expect(delivered).toHaveLength(1);
-    const event = await simulator.parseWebhook(delivered[0]!);
+    const event = (await simulator.parseWebhook(delivered[0]!)) as WebhookEvent;
     expect(event).toMatchObject({ kind: 'payment', reference, status: 'failed', code: 'R01' });
     expect(event.eventId).toMatch(/^simevt_/);
   });

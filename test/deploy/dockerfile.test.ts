@@ -20,7 +20,7 @@ const instructions = dockerfile
   .map((line) => line.trim())
   .filter((line) => line && !line.startsWith('#'))
   .map((line) => {
-    const [keyword, ...rest] = line.split(/\s+/);
+    const [keyword = '', ...rest] = line.split(/\s+/);
     return { keyword: keyword.toUpperCase(), args: rest.join(' ') };
   });
 const all = (keyword: string) => instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
@@ -32,7 +32,9 @@ describe('deploy/Dockerfile', () => {
     const stages = all('FROM');
     expect(stages.length).toBeGreaterThanOrEqual(2);
     for (const from of stages) expect(from).toMatch(/^oven\/bun:\$\{BUN_VERSION\}[-\w]* AS \w+$/);
-    const version = /^BUN_VERSION=(\S+)$/.exec(all('ARG')[0])?.[1];
+    const [arg] = all('ARG');
+    if (arg === undefined) throw new Error('deploy/Dockerfile has no ARG');
+    const version = /^BUN_VERSION=(\S+)$/.exec(arg)?.[1];
     expect(packageJson.devDependencies.bun.replace(/^[\^~]/, '')).toBe(version);
   });
 
@@ -48,6 +50,7 @@ describe('deploy/Dockerfile', () => {
   test('runs as a numeric non-root user, production by default, nothing written at run time', () => {
     const [user] = inRuntime('USER');
     expect(user).toMatch(/^\d+:\d+$/);
+    if (user === undefined) throw new Error('the runtime stage has no USER');
     expect(Number(user.split(':')[0])).toBeGreaterThan(0);
     const env = inRuntime('ENV').join(' ');
     expect(env).toContain('NIMBUS_ENV=production');

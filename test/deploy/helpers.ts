@@ -69,7 +69,10 @@ export function quantity(value: string | number): number {
   const factor: Record<string, number> = {
     m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4,
   };
-  return Number(match[1]) * (match[2] ? factor[match[2]] : 1);
+  const [, number, unit] = match;
+  const scale = unit ? factor[unit] : 1;
+  if (scale === undefined) throw new Error(`unknown quantity unit: ${value}`);
+  return Number(number) * scale;
 }
 
 /** The GitHub anchor of a Markdown heading: lower case, punctuation dropped, spaces to dashes. */
@@ -77,7 +80,7 @@ export function headingAnchors(markdown: string): Set<string> {
   const anchors = new Set<string>();
   for (const match of markdown.matchAll(/^#{1,6}\s+(.+?)\s*$/gm)) {
     anchors.add(
-      match[1]
+      match[1]!
         .toLowerCase()
         .replace(/`/g, '')
         .replace(/[^\p{L}\p{N}\s_-]/gu, '')

@@ -13,7 +13,8 @@ function jwks(args: string[], stdin = '') {
   return { status: result.status, stdout: result.stdout.trim(), stderr: result.stderr };
 }
 
-type Set = { keys: Record<string, string>[] };
+type Jwk = Record<string, string> & { kid: string };
+type Set = { keys: Jwk[] };
 
 describe('deploy/scripts/jwks.ts', () => {
   test('`new` prints one EC P-256 private key with a kid, usable for ES256', async () => {
@@ -22,6 +23,7 @@ describe('deploy/scripts/jwks.ts', () => {
     const set = JSON.parse(stdout) as Set;
     expect(set.keys).toHaveLength(1);
     const [key] = set.keys;
+    if (!key) throw new Error('no key in the JWKS');
     expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
     expect(typeof key.d).toBe('string');
     expect(key.kid.length).toBeGreaterThan(20);
@@ -34,11 +36,12 @@ describe('deploy/scripts/jwks.ts', () => {
   test('add, promote, remove: the three steps of a rotation', () => {
     const one = jwks(['new']).stdout;
     const [oldKid] = (JSON.parse(one) as Set).keys.map((k) => k.kid);
+    if (!oldKid) throw new Error('no key in the JWKS');
     const two = jwks(['add'], one).stdout;
     const kids = jwks(['kids'], two).stdout.split('\n');
     expect(kids[0]).toBe(oldKid); // the old key still signs after step 1
     expect(kids).toHaveLength(2);
-    const newKid = kids[1];
+    const newKid = kids[1]!;
     const promoted = jwks(['promote', newKid], two).stdout;
     expect(jwks(['kids'], promoted).stdout.split('\n')).toEqual([newKid, oldKid]);
     const retired = jwks(['remove', oldKid], promoted).stdout;
@@ -48,6 +51,7 @@ describe('deploy/scripts/jwks.ts', () => {
   test('refuses to remove the signing key or an unknown kid', () => {
     const one = jwks(['new']).stdout;
     const [kid] = (JSON.parse(one) as Set).keys.map((k) => k.kid);
+    if (!kid) throw new Error('no key in the JWKS');
     const signing = jwks(['remove', kid], one);
     expect(signing.status).toBe(1);
     expect(signing.stderr).toContain('is the signing key');

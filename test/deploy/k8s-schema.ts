@@ -46,12 +46,13 @@ function shapeOf(declarations: string): Shape {
   if (cached !== undefined) return cached;
   const text = readFileSync(declarations, 'utf8').replace(/\/\*\*[\s\S]*?\*\//g, '');
   const imports = new Map<string, string>();
-  for (const match of text.matchAll(/^import \{ (\w+) \} from "([^"]+)";$/gm)) imports.set(match[1], match[2]);
+  for (const match of text.matchAll(/^import \{ (\w+) \} from "([^"]+)";$/gm)) imports.set(match[1]!, match[2]!);
   const body = /^export interface \w+(?: extends ([\w, ]+))? \{\n([\s\S]*?)\n\}$/m.exec(text);
   let shape: Shape = null;
   if (body) {
     const fields = new Map<string, Field>();
-    let open = /^ {4}\[key: string\]/m.test(body[2]);
+    const members = body[2]!;
+    let open = /^ {4}\[key: string\]/m.test(members);
     // Inherited fields (e.g. a ServiceMonitor endpoint extends the HTTP client config).
     for (const parent of (body[1] ?? '').split(',').map((name) => name.trim())) {
       const from = imports.get(parent);
@@ -59,10 +60,10 @@ function shapeOf(declarations: string): Shape {
       if (inherited) inherited.fields.forEach((field, name) => fields.set(name, field));
       if (inherited?.open) open = true;
     }
-    for (const match of body[2].matchAll(/^ {4}"([^"]+)"\??: (.*?);?$/gm)) {
-      const reference = /^(?:Array<)?(I\w+)>?$/.exec(match[2])?.[1];
+    for (const match of members.matchAll(/^ {4}"([^"]+)"\??: (.*?);?$/gm)) {
+      const reference = /^(?:Array<)?(I\w+)>?$/.exec(match[2]!)?.[1];
       const from = reference ? imports.get(reference) : undefined;
-      fields.set(match[1], from ? { declarations: resolveDeclarations(from, declarations) } : {});
+      fields.set(match[1]!, from ? { declarations: resolveDeclarations(from, declarations) } : {});
     }
     shape = { fields, open };
   }

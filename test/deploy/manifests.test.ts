@@ -65,6 +65,12 @@ function configOf(objects: K8sObject[]): Record<string, string> {
   return objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('nimbus-config-'))!.data;
 }
 
+/** A value the manifests must define; a clear failure (not a TypeError further on) when they do not. */
+function required(value: string | undefined, what: string): string {
+  if (value === undefined) throw new Error(`${what} is not set in the rendered manifests`);
+  return value;
+}
+
 function matches(selector: Record<string, string>, labels: Record<string, string> = {}): boolean {
   return Object.entries(selector).every(([key, value]) => labels[key] === value);
 }
@@ -223,7 +229,7 @@ describe.skipIf(!KUBECTL)('deploy/k8s overlays', () => {
       // The ALB must have let go of a pod before it stops answering.
       const ingress = find(objects(), 'Ingress', 'nimbus-api');
       const delay = /deregistration_delay\.timeout_seconds=(\d+)/.exec(
-        ingress.metadata.annotations!['alb.ingress.kubernetes.io/target-group-attributes'],
+        required(ingress.metadata.annotations!['alb.ingress.kubernetes.io/target-group-attributes'], 'the target-group-attributes annotation'),
       );
       expect(Number(delay?.[1])).toBeLessThanOrEqual(preStop + graceMs / 1000);
 
@@ -259,15 +265,16 @@ describe.skipIf(!KUBECTL)('deploy/k8s overlays', () => {
       expect(ingress.spec.ingressClassName).toBe('alb');
       expect(a['alb.ingress.kubernetes.io/scheme']).toBe('internet-facing');
       expect(a['alb.ingress.kubernetes.io/target-type']).toBe('ip');
-      expect(JSON.parse(a['alb.ingress.kubernetes.io/listen-ports'])).toContainEqual({ HTTPS: 443 });
+      expect(JSON.parse(required(a['alb.ingress.kubernetes.io/listen-ports'], 'the listen-ports annotation'))).toContainEqual({ HTTPS: 443 });
       expect(a['alb.ingress.kubernetes.io/ssl-redirect']).toBe('443');
       expect(a['alb.ingress.kubernetes.io/healthcheck-path']).toBe('/health/ready');
       // The TLS host (certificate discovery), the rule host and the token issuer agree.
-      const host = new URL(configOf(objects()).NIMBUS_ISSUER).host;
+      const host = new URL(required(configOf(objects()).NIMBUS_ISSUER, 'NIMBUS_ISSUER')).host;
       expect(ingress.spec.rules.map((r: any) => r.host)).toEqual([host]);
       expect(ingress.spec.tls).toEqual([{ hosts: [host] }]);
       const metrics = ingress.spec.rules[0].http.paths.find((p: any) => p.path === '/metrics');
-      const action = JSON.parse(a[`alb.ingress.kubernetes.io/actions.${metrics.backend.service.name}`]);
+      const actionAnnotation = `alb.ingress.kubernetes.io/actions.${metrics.backend.service.name}`;
+      const action = JSON.parse(required(a[actionAnnotation], actionAnnotation));
       expect(action.type).toBe('fixed-response');
       expect(metrics.backend.service.port.name).toBe('use-annotation');
     });
@@ -354,6 +361,6 @@ describe.skipIf(!KUBECTL)('deploy/k8s overlays', () => {
   test('deploy/prometheus renders a valid PrometheusRule', async () => {
     const objects = kustomize(resolve(DEPLOY, 'prometheus'));
     expect(objects.map((o) => `${o.kind}/${o.metadata.namespace}`)).toEqual(['PrometheusRule/monitoring']);
-    expect(await schemaErrors(objects[0])).toEqual([]);
+    expect(await schemaErrors(objects[0]!)).toEqual([]);
   });
 });

@@ -25,9 +25,9 @@ const stepsOf = (workflow: any): Step[] => Object.values<any>(workflow.jobs).fla
 function referencedPaths(script: string): string[] {
   const paths = new Set<string>();
   for (const match of script.matchAll(/(?:^|[\s"'=])(\.?\/?(?:deploy|\.ci|\.github|scripts|bin|test|runtime)\/[\w./-]+)/g)) {
-    paths.add(match[1].replace(/^\.\//, ''));
+    paths.add(match[1]!.replace(/^\.\//, ''));
   }
-  for (const match of script.matchAll(/(?:^|\s)(?:bash|sh)\s+([\w./-]+)/g)) paths.add(match[1].replace(/^\.\//, ''));
+  for (const match of script.matchAll(/(?:^|\s)(?:bash|sh)\s+([\w./-]+)/g)) paths.add(match[1]!.replace(/^\.\//, ''));
   return [...paths];
 }
 
@@ -60,7 +60,7 @@ describe('.github/workflows', () => {
             checked.push(path);
           }
           for (const match of text.matchAll(/npm (?:run(?:-script)? )?(\w[\w:-]*)/g)) {
-            const script = match[1];
+            const script = match[1]!;
             if (['ci', 'install'].includes(script)) continue;
             expect({ file, npmScript: script, exists: script in packageJson.scripts }).toEqual({ file, npmScript: script, exists: true });
           }
@@ -122,7 +122,7 @@ describe('.github/workflows', () => {
     expect(jobs['deploy-dev'].if).toContain("github.ref == 'refs/heads/main'");
     expect(jobs['deploy-staging'].needs).toBe('deploy-dev');
     expect(jobs['deploy-production'].needs).toBe('deploy-staging');
-    for (const [id, env] of [['deploy-dev', 'dev'], ['deploy-staging', 'staging'], ['deploy-production', 'production']]) {
+    for (const [id, env] of [['deploy-dev', 'dev'], ['deploy-staging', 'staging'], ['deploy-production', 'production']] as const) {
       expect(jobs[id].uses).toBe('./.github/workflows/deploy.yml');
       expect(jobs[id].with).toEqual({ environment: env, image_tag: '${{ github.sha }}' });
     }

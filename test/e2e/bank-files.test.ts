@@ -194,7 +194,7 @@ describe('the admin routes', () => {
     expect((await upload(acme.token, answer!.content)).status).toBe(403);
     const junk = await upload(admin, '<html>no</html>');
     expect(junk.status).toBe(400);
-    expect((await junk.json()).error.code).toBe('status_file_invalid');
+    expect(((await junk.json()) as { error: { code: string } }).error.code).toBe('status_file_invalid');
     const first = await upload(admin, answer!.content);
     expect(first.status).toBe(201);
     expect(await first.json()).toMatchObject({ object: 'bank_status_file', format: 'camt.054.001.02', applied: 1, duplicate: false });

@@ -22,6 +22,9 @@ import { repeatsTheEmbeddedRun } from '../helpers/db';
  * in test/artifacts/console-*.png.
  */
 
+/** The page's `document`, for callbacks run in the browser by `page.evaluate` (no DOM lib here). */
+declare const document: { readonly cookie: string };
+
 const CHROMIUM = process.env.CHROMIUM_PATH ?? Bun.which('chromium') ?? '/usr/bin/chromium';
 const ARTIFACTS = join(import.meta.dir, '..', 'artifacts');
 const STEP_TIMEOUT_MS = 30_000;

@@ -82,7 +82,7 @@ afterAll(() => t.close());
 
 describe('an out-of-tree processor', () => {
   test('reads its credentials from the variables it declares', () => {
-    expect(t.registry.processor(ID)!.credentials).toEqual({ apiKey: 'acme-test-key-123', callbackSecret: CALLBACK_SECRET });
+    expect<unknown>(t.registry.processor(ID)!.credentials).toEqual({ apiKey: 'acme-test-key-123', callbackSecret: CALLBACK_SECRET });
   });
 
   test('serves a card payment first in the routing order: authorize, partial capture, refund', async () => {
