@@ -116,7 +116,7 @@ function markdown(rows: Array<Record<string, string>>, all: Figures[]): string {
   const when = new Date().toISOString().slice(0, 16).replace('T', ' ');
   return [
     `Latest run: \`${command}\` (${long ? 'long' : 'CI'} versions), ${when} UTC, ${seconds.toFixed(0)} s,`,
-    `on a shared 2-core machine (other test runs alongside), PostgreSQL 15 on loopback.`,
+    `on a 2-core machine, PostgreSQL 15 on loopback.`,
     '',
     head,
     body,
