@@ -113,7 +113,8 @@ export function routingRoutes(deps: PaymentsPluginDeps) {
             'processors the rule does not name are not tried. No matching rule: the deployment\'s order. A forced `processor` ' +
             'in a payment still wins. Rules apply when a payment is authorized (a payment created with `confirm: false` follows ' +
             'the rules in force at confirm). A currency-less rule whose processors take none of a payment\'s currency leaves ' +
-            'that payment to the deployment\'s order.\n\n' +
+            'that payment to the deployment\'s order. The replica that answers this request routes by the new rules at once; ' +
+            'other replicas keep the rules they read for up to 5 seconds.\n\n' +
             'Refused with 400: at most 50 rules and 1 to 10 processors per rule (`parameter_invalid`, param `rules` or ' +
             '`rules[i].processors`); a method that is not registered (`parameter_invalid`, `rules[i].method`); a currency ' +
             'that is not supported (`currency_unsupported`, `rules[i].currency`); a rule that can never match because an ' +
