@@ -166,22 +166,30 @@ describe('refunds', () => {
 });
 
 describe('a retry whose request would now be refused still gets the first request\'s outcome (drill 3a)', () => {
-  test('a full refund whose outcome was lost: the retry resumes it, not 409 refund_exceeds_captured', async () => {
-    const payment = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa)));
-    scripted.refund = async (input) => {
-      const result = await scripted.defaults.refund(input);
-      faulty.failNext(1);
+  type Operation = 'authorize' | 'capture' | 'cancel' | 'refund';
+
+  /**
+   * Sends the request once while the commit of its outcome fails (after the processor
+   * answered `operation`), expects a 5xx, then sends it again with the same key on a
+   * healthy database: the retry's answer.
+   */
+  async function lostThenRetried(operation: Operation, path: string, body: unknown, key: string) {
+    const real = scripted.defaults[operation] as (input: unknown) => Promise<unknown>;
+    (scripted as unknown as Record<Operation, (input: unknown) => Promise<unknown>>)[operation] = async (input) => {
+      const result = await real(input);
+      faulty.failNext(1); // the commit of the outcome
       return result;
     };
-    const body = { payment: payment.body.id, amount: 2000 };
-    const first = await call(t, 'POST', '/v1/refunds', acme.token, body, withKey('refund-full-1'));
+    const first = await call(t, 'POST', path, acme.token, body, withKey(key));
+    (scripted as unknown as Record<Operation, unknown>)[operation] = real;
     expect(first.status).toBeGreaterThanOrEqual(500);
-    scripted.refund = scripted.defaults.refund;
+    const retry = await call(t, 'POST', path, acme.token, body, withKey(key));
+    return retry;
+  }
 
-    const retry = await eventually(async () => {
-      const answer = await call(t, 'POST', '/v1/refunds', acme.token, body, withKey('refund-full-1'));
-      return answer.status === 409 && answer.body.error.code === 'idempotency_key_in_use' ? undefined : answer;
-    });
+  test('a full refund whose outcome was lost: the retry resumes it, not 409 refund_exceeds_captured', async () => {
+    const payment = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa)));
+    const retry = await lostThenRetried('refund', '/v1/refunds', { payment: payment.body.id, amount: 2000 }, 'refund-full-1');
     expect([retry.status, retry.body.error?.code]).toEqual([201, undefined]);
     expect(retry.body).toMatchObject({ status: 'succeeded', amount: 2000, payment: payment.body.id });
     expect(scripted.calls.refund).toBe(1);
@@ -189,20 +197,8 @@ describe('a retry whose request would now be refused still gets the first reques
 
   test('a confirm whose outcome was lost: the retry learns it from the processor (never sends again), not 409 payment_unexpected_state', async () => {
     const pending = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { confirm: false }));
-    scripted.authorize = async (input) => {
-      const result = await scripted.defaults.authorize(input);
-      faulty.failNext(1); // the commit of the outcome
-      return result;
-    };
     const path = `/v1/payments/${pending.body.id}/confirm`;
-    const first = await call(t, 'POST', path, acme.token, undefined, withKey('confirm-lost-1'));
-    expect(first.status).toBeGreaterThanOrEqual(500);
-    scripted.authorize = scripted.defaults.authorize;
-
-    const retry = await eventually(async () => {
-      const answer = await call(t, 'POST', path, acme.token, undefined, withKey('confirm-lost-1'));
-      return answer.status === 409 && answer.body.error.code === 'idempotency_key_in_use' ? undefined : answer;
-    });
+    const retry = await lostThenRetried('authorize', path, undefined, 'confirm-lost-1');
     expect([retry.status, retry.body.error?.code]).toEqual([200, undefined]);
     expect(retry.body).toMatchObject({ id: pending.body.id, status: 'succeeded', amount_received: 2000 });
     expect(scripted.calls.authorize).toBe(1);
@@ -213,42 +209,20 @@ describe('a retry whose request would now be refused still gets the first reques
   test('a capture whose outcome was lost: the retry answers the capture, not 409 payment_unexpected_state', async () => {
     const payment = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { capture_method: 'manual' }));
     expect(payment.body.status).toBe('requires_capture');
-    scripted.capture = async (input) => {
-      const result = await scripted.defaults.capture(input);
-      faulty.failNext(1);
-      return result;
-    };
-    const first = await call(t, 'POST', `/v1/payments/${payment.body.id}/capture`, acme.token, {}, withKey('capture-lost-1'));
-    expect(first.status).toBeGreaterThanOrEqual(500);
-    scripted.capture = scripted.defaults.capture;
-
-    const retry = await eventually(async () => {
-      const answer = await call(t, 'POST', `/v1/payments/${payment.body.id}/capture`, acme.token, {}, withKey('capture-lost-1'));
-      return answer.status === 409 && answer.body.error.code === 'idempotency_key_in_use' ? undefined : answer;
-    });
+    const path = `/v1/payments/${payment.body.id}/capture`;
+    const retry = await lostThenRetried('capture', path, {}, 'capture-lost-1');
     expect([retry.status, retry.body.error?.code]).toEqual([200, undefined]);
     expect(retry.body).toMatchObject({ status: 'succeeded', amount_received: 2000 });
     // Asked again under the same processor-side key: the processor captured once.
     expect(scripted.ledger.get(payment.body.processor_reference)).toMatchObject({ status: 'succeeded', captured: 2000 });
-    const replay = await call(t, 'POST', `/v1/payments/${payment.body.id}/capture`, acme.token, {}, withKey('capture-lost-1'));
+    const replay = await call(t, 'POST', path, acme.token, {}, withKey('capture-lost-1'));
     expect([replay.status, replay.text, replay.headers.get('idempotent-replayed')]).toEqual([200, retry.text, 'true']);
   });
 
   test('a cancel whose outcome was lost: the retry answers the cancel, not 409 payment_unexpected_state', async () => {
     const payment = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa), { capture_method: 'manual' }));
-    scripted.cancel = async (input) => {
-      const result = await scripted.defaults.cancel(input);
-      faulty.failNext(1);
-      return result;
-    };
-    const first = await call(t, 'POST', `/v1/payments/${payment.body.id}/cancel`, acme.token, { cancellation_reason: 'requested_by_customer' }, withKey('cancel-lost-1'));
-    expect(first.status).toBeGreaterThanOrEqual(500);
-    scripted.cancel = scripted.defaults.cancel;
-
-    const retry = await eventually(async () => {
-      const answer = await call(t, 'POST', `/v1/payments/${payment.body.id}/cancel`, acme.token, { cancellation_reason: 'requested_by_customer' }, withKey('cancel-lost-1'));
-      return answer.status === 409 && answer.body.error.code === 'idempotency_key_in_use' ? undefined : answer;
-    });
+    const path = `/v1/payments/${payment.body.id}/cancel`;
+    const retry = await lostThenRetried('cancel', path, { cancellation_reason: 'requested_by_customer' }, 'cancel-lost-1');
     expect([retry.status, retry.body.error?.code]).toEqual([200, undefined]);
     expect(retry.body).toMatchObject({ status: 'canceled', cancellation_reason: 'requested_by_customer' });
     expect(scripted.ledger.get(payment.body.processor_reference)?.status).toBe('canceled');
