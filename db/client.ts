@@ -6,6 +6,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema';
+import { runStatement } from './statements';
 import { pipelinedTransactions, type StatementObserver } from './transactions';
 
 export type { StatementObserver } from './transactions';
@@ -28,6 +29,12 @@ export interface Database {
    * tenant's rows.
    */
   tenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /**
+   * One read-only statement (`$1..$n` text, db/statements.ts) scoped to `tenantId` like
+   * `tenant`, rows as the database returns them. On PostgreSQL it costs one round trip
+   * instead of a transaction's three (db/transactions.ts `read`): for GETs.
+   */
+  tenantRead(tenantId: string, text: string, params: readonly unknown[]): Promise<Array<Record<string, unknown>>>;
   /** Runs `fn` in one transaction as the application role with access across tenants (platform routes, workers). */
   system<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Resolves when the database answers within `timeoutMs`. */
@@ -110,6 +117,7 @@ export function createPgliteDatabase(options: DatabaseOptions = {}): Database {
     kind: 'pglite',
     db,
     tenant: (tenantId, fn) => scoped(observed, { tenant: tenantId }, fn, options.observer),
+    tenantRead: (tenantId, text, params) => scoped(observed, { tenant: tenantId }, (tx) => runStatement(tx, text, params), options.observer),
     system: (fn) => scoped(observed, { system: true }, fn, options.observer),
     ping: async (timeoutMs = 2000) => {
       await withTimeout(pg.query('select 1'), timeoutMs);
@@ -125,6 +133,10 @@ export function createPgliteDatabase(options: DatabaseOptions = {}): Database {
 /** Seconds before the pool's next connection attempt after `attempts` failed ones: 25 ms doubling, at most 0.5 s, jittered. */
 export function reconnectBackoff(attempts: number): number {
   return Math.min(0.025 * 2 ** attempts, 0.5) * (0.5 + Math.random() / 2);
+}
+
+function tenantSettings(tenantId: string) {
+  return { kind: 'tenant', role: APP_ROLE, tenant: tenantId, system: false } as const;
 }
 
 export function createPostgresDatabase(url: string, options: DatabaseOptions = {}): Database {
@@ -149,7 +161,8 @@ export function createPostgresDatabase(url: string, options: DatabaseOptions = {
   return {
     kind: 'postgres',
     db,
-    tenant: (tenantId, fn) => transactions.run({ kind: 'tenant', role: APP_ROLE, tenant: tenantId, system: false }, fn),
+    tenant: (tenantId, fn) => transactions.run(tenantSettings(tenantId), fn),
+    tenantRead: (tenantId, text, params) => transactions.read(tenantSettings(tenantId), text, params),
     system: (fn) => transactions.run({ kind: 'system', role: APP_ROLE, tenant: '', system: true }, fn),
     ping: async (timeoutMs = 2000) => {
       await withTimeout(client`select 1`, timeoutMs);

@@ -2,7 +2,7 @@ import type { Logger as DrizzleLogger } from 'drizzle-orm';
 import { PostgresJsSession, PostgresJsTransaction } from 'drizzle-orm/postgres-js/session';
 import type { Sql, TransactionSql } from 'postgres';
 import type { Db, Tx } from './client';
-import { attachRunner, type StatementRunner } from './statements';
+import { attachRunner, runStatement, type StatementRunner } from './statements';
 
 /**
  * Transactions on postgres.js with fewer round trips.
@@ -106,6 +106,39 @@ interface DrizzleInternals {
 
 export interface PipelinedTransactions {
   run<T>(settings: TransactionSettings, fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** One read statement with the settings, in one round trip (see `readOnce`). */
+  read(settings: TransactionSettings, text: string, params: readonly unknown[]): Promise<Array<Record<string, unknown>>>;
+}
+
+/** Text that can stand in a quoted literal as it is: ids, statuses, ISO times, numbers as text. */
+const PLAIN_TEXT = /^[A-Za-z0-9_.:+-]{0,256}$/;
+
+/**
+ * A value written into the statement text, or undefined when it cannot be written
+ * safely (the caller then sends it as a parameter). Only characters that can never end a
+ * literal or start a comment are accepted; numbers are parenthesized so that `- $1`
+ * cannot become `--`.
+ */
+export function sqlLiteral(value: unknown): string | undefined {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? `(${value})` : undefined;
+  if (typeof value === 'bigint') return `(${value})`;
+  if (typeof value === 'string' && PLAIN_TEXT.test(value)) return `'${value}'`;
+  return undefined;
+}
+
+/** `$1..$n` replaced by the values as literals; undefined if one of them cannot be. */
+export function inlineParameters(text: string, params: readonly unknown[]): string | undefined {
+  const literals = params.map(sqlLiteral);
+  if (literals.some((literal) => literal === undefined)) return undefined;
+  let missing = false;
+  const inlined = text.replace(/\$(\d+)/g, (_, n: string) => {
+    const literal = literals[Number(n) - 1];
+    if (literal === undefined) missing = true;
+    return literal ?? '';
+  });
+  return missing ? undefined : inlined;
 }
 
 export function pipelinedTransactions(client: Sql, base: Db, observer?: StatementObserver, logger?: DrizzleLogger): PipelinedTransactions {
@@ -145,5 +178,27 @@ export function pipelinedTransactions(client: Sql, base: Db, observer?: Statemen
     return result as T;
   }
 
-  return { run };
+  /**
+   * A read in one round trip. Outside a transaction block, PostgreSQL runs the statements
+   * of one simple-protocol message as one implicit transaction, so the settings written
+   * first (`set_config(..., true)`: the role and the tenant, this transaction only) bind
+   * the statement after them, and nothing outlives the message on the pooled connection.
+   * A transaction would cost three round trips (BEGIN; the settings and the statement;
+   * COMMIT), each a socket write that cost more of the server's CPU than anything else a
+   * GET does (bench/README.md). The simple protocol takes no parameters: the values are
+   * written as literals, and only values that `sqlLiteral` can write safely go that way;
+   * anything else runs as an ordinary transaction.
+   */
+  async function read(settings: TransactionSettings, text: string, params: readonly unknown[]): Promise<Array<Record<string, unknown>>> {
+    const settingsText = inlineParameters(SETTINGS_SQL, [settings.role, settings.tenant, settings.system ? 'on' : 'off']);
+    const statement = inlineParameters(text, params);
+    if (settingsText === undefined || statement === undefined) return run(settings, (tx) => runStatement(tx, text, params));
+    observer?.transaction?.(settings.kind);
+    observer?.statement?.(settingsText);
+    observer?.statement?.(statement);
+    const results = (await client.unsafe(`${settingsText};\n${statement}`, [], { simple: true } as never)) as unknown as Rows[];
+    return results[1] ?? [];
+  }
+
+  return { run, read };
 }

@@ -45,6 +45,24 @@ describe(`row-level security (${backend})`, () => {
     expect(updated).toEqual([]);
   });
 
+  test('a one-round-trip read (tenantRead) is scoped like a transaction, and leaves nothing on the pooled connection', async () => {
+    expect((await database.tenantRead('ten_a', 'select id from events', [])).map((row) => row.id)).toEqual(['evt_a1']);
+    expect((await database.tenantRead('ten_b', 'select id from events where type = $1', ['payment.created'])).map((row) => row.id)).toEqual(['evt_b1']);
+    expect(await database.tenantRead('ten_a', 'select current_user as role', [])).toEqual([{ role: 'nimbus_app' }]);
+    // The settings were local to the read's implicit transaction: the connections of the
+    // pool are back to their own user, with no tenant.
+    for (let i = 0; i < 12; i++) {
+      const raw = rowsOf<{ role: string; tenant: string | null }>(
+        await database.db.execute(sql`select current_user as role, nullif(current_setting('nimbus.tenant_id', true), '') as tenant`),
+      );
+      expect(raw[0]!.role).not.toBe('nimbus_app');
+      expect(raw[0]!.tenant).toBeNull();
+    }
+    // A value that cannot be a literal goes as a parameter and still matches nothing it should not.
+    expect(await database.tenantRead('ten_a', 'select id from events where id = $1', ["evt_b1' or 'x'='x"])).toEqual([]);
+    expect(await database.tenantRead("ten_a' or 'x'='x", 'select id from events', [])).toEqual([]);
+  });
+
   test('system transactions see every tenant', async () => {
     const rows = await database.system((tx) => tx.select().from(schema.events));
     expect(rows.map((row) => row.id).sort()).toEqual(['evt_a1', 'evt_b1']);

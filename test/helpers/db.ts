@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
 import postgres from 'postgres';
 import { sql } from 'drizzle-orm';
-import { createPgliteDatabase, createPostgresDatabase, type Database, migrate, type StatementObserver, type Tx } from '../../db';
+import { createPgliteDatabase, createPostgresDatabase, type Database, migrate, runStatement, type StatementObserver, type Tx } from '../../db';
 
 /**
  * One isolated, migrated database per caller (normally per test file), on whichever
@@ -89,5 +89,10 @@ export function withoutRowLevelSecurity(database: TestDatabase): TestDatabase {
       );
       return fn(tx as Tx);
     });
-  return { ...database, tenant: (tenantId, fn) => bare({ tenant: tenantId }, fn), system: (fn) => bare({ system: true }, fn) };
+  return {
+    ...database,
+    tenant: (tenantId, fn) => bare({ tenant: tenantId }, fn),
+    tenantRead: (tenantId, text, params) => bare({ tenant: tenantId }, (tx) => runStatement(tx, text, params)),
+    system: (fn) => bare({ system: true }, fn),
+  };
 }

@@ -30,6 +30,7 @@ export function faultyDatabase(inner: TestDatabase): FaultyDatabase {
   const database: TestDatabase = {
     ...inner,
     tenant: (tenantId, fn) => gate('tenant', () => inner.tenant(tenantId, fn)),
+    tenantRead: (tenantId, text, params) => gate('tenant', () => inner.tenantRead(tenantId, text, params)),
     system: (fn) => gate('system', () => inner.system(fn)),
   };
   return {

@@ -1,4 +1,4 @@
-import { encode, runStatement, schema, tableCodec, type Tx } from '../../../db';
+import { type Database, encode, runStatement, schema, tableCodec, type Tx } from '../../../db';
 import { resourceMissing } from '../../../runtime/errors';
 import { toPage, type ListParams } from '../../../runtime/pagination';
 import type { PaymentStatus } from '../model';
@@ -77,6 +77,12 @@ export async function selectPayment(tx: Tx, tenantId: string, id: string, lock =
   return row ? codec.decode(row) : undefined;
 }
 
+/** GET /v1/payments/:id: one statement outside any transaction of the caller (one round trip, Database.tenantRead). */
+export async function readPayment(database: Database, tenantId: string, id: string): Promise<PaymentRow | undefined> {
+  const [row] = await database.tenantRead(tenantId, SELECT_SQL, [tenantId, id]);
+  return row ? codec.decode(row) : undefined;
+}
+
 const updates = new Map<string, { text: string; keys: readonly string[] }>();
 
 function guardSql(guard: PaymentGuard): string {
@@ -117,7 +123,7 @@ export async function updatePayment(tx: Tx, tenantId: string, id: string, set: P
  * text: the statement is one of a few shapes, each prepared once per connection.
  */
 export async function listPaymentRows(
-  tx: Tx,
+  database: Database,
   tenantId: string,
   params: ListParams,
   status: PaymentStatus | undefined,
@@ -131,7 +137,8 @@ export async function listPaymentRows(
     conditions.push(condition.replace('?', `$${values.length}`));
   };
   if (cursorId !== undefined) {
-    const [cursor] = await runStatement(tx, 'select seq from payments where tenant_id = $1 and id = $2', [tenantId, cursorId]);
+    // A read of its own: a payment's seq never changes, so the page needs no snapshot shared with it.
+    const [cursor] = await database.tenantRead(tenantId, 'select seq from payments where tenant_id = $1 and id = $2', [tenantId, cursorId]);
     if (!cursor) throw resourceMissing('payment', cursorId, reverse ? 'ending_before' : 'starting_after');
     bind(reverse ? 'seq > ?' : 'seq < ?', cursor.seq);
   }
@@ -140,7 +147,7 @@ export async function listPaymentRows(
   if (params.createdLte) bind('created_at <= ?', encode(schema.payments.createdAt, params.createdLte));
   values.push(params.limit + 1);
   const text = `select * from payments where ${conditions.join(' and ')} order by seq ${reverse ? 'asc' : 'desc'} limit $${values.length}`;
-  const rows = (await runStatement(tx, text, values)).map((row) => codec.decode(row));
+  const rows = (await database.tenantRead(tenantId, text, values)).map((row) => codec.decode(row));
   const { data, hasMore } = toPage(rows, params.limit, reverse);
   return { rows: data, hasMore };
 }

@@ -10,7 +10,7 @@ import { inFlightAttempt, runAuthorization, type Attempt, type AuthorizationOutc
 import type { PaymentsContext } from './context';
 import { isSupportedCurrency, SUPPORTED_CURRENCIES } from './currencies';
 import { firstCommit } from './first-commit';
-import { listPaymentRows } from './payment-sql';
+import { listPaymentRows, readPayment } from './payment-sql';
 import type { PaymentRow } from './resource';
 import { resumePayment } from './resume';
 import { candidatesFor } from './routing';
@@ -36,7 +36,7 @@ export function createPaymentOperations(ctx: PaymentsContext) {
   const { database, store } = ctx;
 
   async function findOrThrow(tenantId: string, id: string): Promise<PaymentRow> {
-    const row = await database.tenant(tenantId, (tx) => store.findPayment(tx, tenantId, id));
+    const row = await readPayment(database, tenantId, id);
     if (!row) throw resourceMissing('payment', id);
     return row;
   }
@@ -174,7 +174,7 @@ export function createPaymentOperations(ctx: PaymentsContext) {
     if (status !== undefined && (typeof status !== 'string' || !(PAYMENT_STATUSES as readonly string[]).includes(status))) {
       throw parameterInvalid('status', `status must be one of: ${PAYMENT_STATUSES.join(', ')}.`);
     }
-    return database.tenant(tenantId, (tx) => listPaymentRows(tx, tenantId, params, status as PaymentStatus | undefined));
+    return listPaymentRows(database, tenantId, params, status as PaymentStatus | undefined);
   }
 
   return { create, confirm, retrieve, list, findOrThrow };
