@@ -1,6 +1,6 @@
-import { getTableColumns, sql, type SQL } from 'drizzle-orm';
+import { getTableColumns, getTableName, sql, type SQL } from 'drizzle-orm';
 import type { PgColumn, PgTable } from 'drizzle-orm/pg-core';
-import { rowsOf, type Tx } from './client';
+import { rowsOf, type Database, type Tx } from './client';
 
 /**
  * Statements of the hot paths (a payment's two commits, a GET), written once as text with
@@ -79,4 +79,20 @@ export function tableCodec<Table extends PgTable>(table: Table): TableCodec<Tabl
       return row as Table['$inferSelect'];
     },
   };
+}
+
+const codecs = new WeakMap<PgTable, TableCodec<unknown>>();
+
+/**
+ * A GET of one of a tenant's objects: `select * from <table> where tenant_id = $1 and id = $2`,
+ * in one round trip on PostgreSQL (Database.tenantRead).
+ */
+export async function readById<Table extends PgTable>(database: Database, table: Table, tenantId: string, id: string): Promise<Table['$inferSelect'] | undefined> {
+  let codec = codecs.get(table) as TableCodec<Table['$inferSelect']> | undefined;
+  if (!codec) {
+    codec = tableCodec(table);
+    codecs.set(table, codec as TableCodec<unknown>);
+  }
+  const [row] = await database.tenantRead(tenantId, `select * from "${getTableName(table)}" where tenant_id = $1 and id = $2`, [tenantId, id]);
+  return row ? codec.decode(row) : undefined;
 }

@@ -1,7 +1,7 @@
 import { and, eq, like, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db';
 import type { RecordedEvent } from '../../runtime/events';
-import { schema } from '../../db';
+import { readById, schema } from '../../db';
 import { parameterInvalid, resourceMissing } from '../../runtime/errors';
 import { listPage, parseListQuery } from '../../runtime/pagination';
 
@@ -39,9 +39,7 @@ function eventFromRow(row: EventRow) {
 
 /** GET /v1/events/:id for the tenant. */
 export async function retrieveEvent(database: Database, tenantId: string, id: string) {
-  const [row] = await database.tenant(tenantId, (tx) =>
-    tx.select().from(schema.events).where(and(eq(schema.events.tenantId, tenantId), eq(schema.events.id, id))).limit(1),
-  );
+  const row = await readById(database, schema.events, tenantId, id);
   if (!row) throw resourceMissing('event', id);
   return eventFromRow(row);
 }

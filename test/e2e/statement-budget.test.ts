@@ -116,6 +116,16 @@ describe('statements and transactions per request', () => {
     expect((await budgetOf(() => call(t, 'GET', `/v1/payments?limit=1&starting_after=${payment.body.id}`, acme.token), 200)).transactions).toEqual([read, read]);
   });
 
+  test('GET a refund and an event: one statement, one round trip on PostgreSQL', async () => {
+    const payment = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa)));
+    const refund = await call(t, 'POST', '/v1/refunds', acme.token, { payment: payment.body.id, amount: 100 });
+    expect((await budgetOf(() => call(t, 'GET', `/v1/refunds/${refund.body.id}`, acme.token), 200)).transactions).toEqual([read]);
+    const events = await call(t, 'GET', `/v1/events?object_id=${payment.body.id}&limit=1`, acme.token);
+    expect((await budgetOf(() => call(t, 'GET', `/v1/events/${events.body.data[0].id}`, acme.token), 200)).transactions).toEqual([read]);
+    // An unknown id answers 404 through the same read.
+    expect((await budgetOf(() => call(t, 'GET', '/v1/refunds/re_doesnotexist', acme.token), 404)).transactions).toEqual([read]);
+  });
+
   test('a value that cannot be written as a literal is sent as a parameter, in a transaction', async () => {
     // A cursor id with a quote is not a payment id: the lookup runs with parameters and finds nothing.
     const answer = await budgetOf(() => call(t, 'GET', `/v1/payments?starting_after=${encodeURIComponent("pay_x' or '1'='1")}`, acme.token), 404);

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import { schema, type Tx } from '../../../db';
+import { readById, schema, type Tx } from '../../../db';
 import type { CallOutcome, RefundResult } from '../../../processors/sdk/index.ts';
 import type { RequestCommit } from '../../../runtime/unit-of-work';
 import type { IdempotentRequest } from '../../idempotency';
@@ -165,7 +165,7 @@ export function createRefundOperations(ctx: PaymentsContext) {
   }
 
   async function retrieve(tenantId: string, id: string): Promise<RefundRow> {
-    const row = await database.tenant(tenantId, (tx) => store.findRefund(tx, tenantId, id));
+    const row = await readById(database, schema.refunds, tenantId, id);
     if (!row) throw resourceMissing('refund', id);
     return row;
   }
