@@ -13,10 +13,13 @@ import { attachRunner, runStatement, type StatementRunner } from './statements';
  * planned once per connection), and the `set_config` of the role and tenant is written
  * together with the transaction's first statement (pipelined, no round trip of its own).
  *
- * BEGIN and COMMIT stay postgres.js's `begin()`: a pipelined BEGIN needs a reserved
- * connection, and postgres.js 3.4.9 loses a `reserve()` waiting while the database is
- * unreachable (handed to a reconnecting connection as its first query and dropped), which
- * the outage test (test/e2e/database-outage.test.ts) caught as a request hanging forever.
+ * BEGIN and COMMIT stay postgres.js's `begin()`, which our postinstall lets start the
+ * transaction's function once BEGIN is written rather than answered
+ * (scripts/patch-dependencies.mjs, edit 5): BEGIN, the settings and the first statements
+ * leave in one write. (`reserve()` would have done it without a patch, but postgres.js
+ * 3.4.9 loses a `reserve()` waiting while the database is unreachable: handed to a
+ * reconnecting connection as its first query and dropped, which the outage test,
+ * test/e2e/database-outage.test.ts, caught as a request hanging forever.)
  *
  * A transaction's statements may be in flight together (a payment's insert, its event
  * and its outbox rows). Once the transaction ends, or once its connection is gone, it
