@@ -21,20 +21,43 @@ export interface OpsDeps {
   isDraining: () => boolean;
 }
 
+/** A probe's answer within this, whatever the database does (Kubernetes' probe timeout is longer). */
+const READINESS_BUDGET_MS = 1500;
+
+function answerWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), Math.max(0, ms));
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
 /**
  * Readiness asks the database each time, with a short timeout: a pod whose database is
  * gone must leave the load balancer quickly and come back without a restart.
  */
 async function readiness(deps: OpsDeps): Promise<{ ok: boolean; checks: Record<string, string> }> {
   if (deps.isDraining()) return { ok: false, checks: { process: 'draining' } };
+  const deadline = Date.now() + READINESS_BUDGET_MS;
   try {
-    await deps.database.ping(1500);
+    await deps.database.ping(READINESS_BUDGET_MS);
   } catch {
     deps.metrics.databaseUp.set(0);
     return { ok: false, checks: { database: 'unreachable' } };
   }
   deps.metrics.databaseUp.set(1);
-  const pending = await pendingMigrations(deps.database).catch(() => -1);
+  // Within the same budget: the database can go away between the ping and this query (a
+  // drill caught a probe waiting for the database's return, then answering 200, through
+  // a whole outage).
+  const pending = await answerWithin(pendingMigrations(deps.database), deadline - Date.now()).catch(() => -1);
   if (pending !== 0) {
     return { ok: false, checks: { database: 'ok', migrations: pending < 0 ? 'unknown' : `${pending} pending` } };
   }

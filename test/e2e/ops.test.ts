@@ -41,6 +41,25 @@ describe('health', () => {
   });
 });
 
+describe('readiness answers within its budget', () => {
+  test('a database that answers the ping but not the migrations query: 503 (migrations unknown) within the probe budget', async () => {
+    const inner = createPgliteDatabase({ pglite: new PGlite() });
+    await migrate(inner);
+    // The database goes away right after the ping: the next query never answers.
+    const stalled = new Proxy(inner.db, {
+      get: (target, property) => (property === 'execute' ? () => new Promise(() => {}) : Reflect.get(target, property)),
+    });
+    const database = { ...inner, db: stalled };
+    const app = createApp({ config: testConfig(), database, logger: silentLogger, metrics: createMetrics() });
+    const started = Date.now();
+    const response = await Promise.race([app.handle(new Request('http://localhost/health/ready')), Bun.sleep(10_000).then(() => undefined)]);
+    expect(response?.status).toBe(503);
+    expect(((await response!.json()) as { checks: Record<string, string> }).checks).toEqual({ database: 'ok', migrations: 'unknown' });
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await inner.close();
+  });
+});
+
 async function postgresReachable(): Promise<boolean> {
   try {
     const socket = await Bun.connect({ hostname: '127.0.0.1', port: 5432, socket: { data() {} } });
