@@ -268,3 +268,29 @@ describe('a long processor call keeps its claim', () => {
     expect(slow.calls.authorize).toBe(1);
   }, 30_000);
 });
+
+describe('routes that store their answer after their change', () => {
+  test('the answer could not be stored (the database went away right after the change): the key is settled once it returns, and the retry replays the answer', async () => {
+    const body = { url: 'https://example.com/settle-later', enabled_events: ['payment.succeeded'] };
+    const endpoints = async () => (await call(t, 'GET', '/v1/webhook_endpoints?limit=100', acme.token)).body.data.filter((e: { url: string }) => e.url === body.url).length as number;
+    // The endpoint's insert commits; from then on every system transaction fails, the
+    // storing of the answer first.
+    faulty.afterNext('tenant', () => faulty.failNext(Infinity, 'system'));
+    const first = await call(t, 'POST', '/v1/webhook_endpoints', acme.token, body, withKey('settle-later-1'));
+    expect(first.status).toBe(201); // the change is committed: its answer stands
+
+    await Bun.sleep(300); // the store is being retried, and keeps failing
+    const early = await call(t, 'POST', '/v1/webhook_endpoints', acme.token, body, withKey('settle-later-1'));
+    expect(early.status).toBeGreaterThanOrEqual(409); // never a second endpoint while the key is unsettled
+    faulty.heal();
+    expect(await endpoints()).toBe(1);
+
+    // The database is back: the answer is stored within seconds, not when the 2-minute lock ends.
+    const retry = await eventually(async () => {
+      const answer = await call(t, 'POST', '/v1/webhook_endpoints', acme.token, body, withKey('settle-later-1'));
+      return answer.status === 201 ? answer : undefined;
+    }, { timeoutMs: 10_000, stepMs: 100 });
+    expect([retry.text, retry.headers.get('idempotent-replayed')]).toEqual([first.text, 'true']);
+    expect(await endpoints()).toBe(1);
+  });
+});

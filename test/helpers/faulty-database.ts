@@ -16,16 +16,23 @@ export interface FaultyDatabase {
   failNext(count: number, kind?: Kind): void;
   /** Every transaction runs again. */
   heal(): void;
+  /** Calls `then` once the next transaction of that kind has committed (e.g. to fail what follows it). */
+  afterNext(kind: Kind, then: () => void): void;
 }
 
 export function faultyDatabase(inner: TestDatabase): FaultyDatabase {
   const failures: Record<Kind, number> = { tenant: 0, system: 0 };
-  const gate = <T>(kind: Kind, run: () => Promise<T>): Promise<T> => {
+  const after: Partial<Record<Kind, () => void>> = {};
+  const gate = async <T>(kind: Kind, run: () => Promise<T>): Promise<T> => {
     if (failures[kind] > 0) {
       failures[kind] -= 1;
-      return Promise.reject(new Error('simulated database outage'));
+      throw new Error('simulated database outage');
     }
-    return run();
+    const value = await run();
+    const then = after[kind];
+    delete after[kind];
+    then?.();
+    return value;
   };
   const database: TestDatabase = {
     ...inner,
@@ -37,5 +44,6 @@ export function faultyDatabase(inner: TestDatabase): FaultyDatabase {
     database,
     failNext: (count, kind = 'tenant') => void (failures[kind] = count),
     heal: () => Object.assign(failures, { tenant: 0, system: 0 }),
+    afterNext: (kind, then) => void (after[kind] = then),
   };
 }
