@@ -6,6 +6,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema';
+import { withTimeout } from '../runtime/timeout';
 import { runStatement } from './statements';
 import { pipelinedTransactions, type StatementObserver } from './transactions';
 
@@ -87,22 +88,6 @@ function observingLogger(observer: StatementObserver | undefined) {
   return observer?.statement ? { logQuery: (query: string) => observer.statement!(query) } : undefined;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`database did not answer within ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
 export function createPgliteDatabase(options: DatabaseOptions = {}): Database {
   let client = options.pglite;
   if (!client) {
@@ -120,7 +105,7 @@ export function createPgliteDatabase(options: DatabaseOptions = {}): Database {
     tenantRead: (tenantId, text, params) => scoped(observed, { tenant: tenantId }, (tx) => runStatement(tx, text, params), options.observer),
     system: (fn) => scoped(observed, { system: true }, fn, options.observer),
     ping: async (timeoutMs = 2000) => {
-      await withTimeout(pg.query('select 1'), timeoutMs);
+      await withTimeout(pg.query('select 1'), timeoutMs, 'the database did not answer');
     },
     exclusive: (fn) => fn(db),
     listen: async (channel, onNotify) => pg.listen(channel, onNotify),
@@ -165,7 +150,7 @@ export function createPostgresDatabase(url: string, options: DatabaseOptions = {
     tenantRead: (tenantId, text, params) => transactions.read(tenantSettings(tenantId), text, params),
     system: (fn) => transactions.run({ kind: 'system', role: APP_ROLE, tenant: '', system: true }, fn),
     ping: async (timeoutMs = 2000) => {
-      await withTimeout(client`select 1`, timeoutMs);
+      await withTimeout(client`select 1`, timeoutMs, 'the database did not answer');
     },
     exclusive: async (fn) => {
       const single = postgres(url, { max: 1, connect_timeout: 5, onnotice: () => {} });

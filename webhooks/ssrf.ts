@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import { withTimeout } from '../runtime/timeout';
 
 /**
  * The SSRF guard: a webhook may only reach public addresses, checked when the endpoint
@@ -157,7 +158,7 @@ export async function checkEndpointUrl(raw: string, options: { allowPrivate: boo
   if (BLOCKED_NAMES.test(host.replace(/\.$/, ''))) throw new BlockedTarget(`url must not point at an internal host name (${host}).`);
   let addresses: ResolvedAddress[];
   try {
-    addresses = await withTimeout((options.resolve ?? systemResolver)(host), options.timeoutMs ?? 3000);
+    addresses = await withTimeout((options.resolve ?? systemResolver)(host), options.timeoutMs ?? 3000, 'the DNS lookup did not answer');
   } catch {
     return url;
   }
@@ -183,7 +184,7 @@ export async function resolveDeliveryTarget(url: URL, options: { allowPrivate: b
     return { address: host, family: family === 6 ? 6 : 4 };
   }
   if (!options.allowPrivate && BLOCKED_NAMES.test(host.replace(/\.$/, ''))) throw new BlockedTarget(`refused: ${host} is an internal host name`);
-  const addresses = await withTimeout((options.resolve ?? systemResolver)(host), options.timeoutMs ?? 5000);
+  const addresses = await withTimeout((options.resolve ?? systemResolver)(host), options.timeoutMs ?? 5000, 'the DNS lookup did not answer');
   if (addresses.length === 0) throw new Error(`DNS: no address for ${host}`);
   if (!options.allowPrivate) {
     for (const { address } of addresses) {
@@ -194,18 +195,3 @@ export async function resolveDeliveryTarget(url: URL, options: { allowPrivate: b
   return addresses.find((answer) => answer.family === 4) ?? addresses[0]!;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`DNS lookup timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}

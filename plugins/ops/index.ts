@@ -8,6 +8,7 @@ import { errorResponse } from '../../runtime/http';
 import { requestState } from '../../runtime/http';
 import { authenticationError } from '../../runtime/errors';
 import { definePlugin } from '../../runtime/plugin';
+import { withTimeout } from '../../runtime/timeout';
 import { docsPlugin } from './docs';
 import { Liveness, MetricsResponses, ReadinessResponses } from './model';
 
@@ -23,22 +24,6 @@ export interface OpsDeps {
 
 /** A probe's answer within this, whatever the database does (Kubernetes' probe timeout is longer). */
 const READINESS_BUDGET_MS = 1500;
-
-function answerWithin<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), Math.max(0, ms));
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
 
 /**
  * Readiness asks the database each time, with a short timeout: a pod whose database is
@@ -57,7 +42,7 @@ async function readiness(deps: OpsDeps): Promise<{ ok: boolean; checks: Record<s
   // Within the same budget: the database can go away between the ping and this query (a
   // drill caught a probe waiting for the database's return, then answering 200, through
   // a whole outage).
-  const pending = await answerWithin(pendingMigrations(deps.database), deadline - Date.now()).catch(() => -1);
+  const pending = await withTimeout(pendingMigrations(deps.database), deadline - Date.now(), 'the migrations query did not answer').catch(() => -1);
   if (pending !== 0) {
     return { ok: false, checks: { database: 'ok', migrations: pending < 0 ? 'unknown' : `${pending} pending` } };
   }

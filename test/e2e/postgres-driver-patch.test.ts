@@ -126,7 +126,7 @@ describe('the installed postgres.js carries our guards', () => {
         await tx`select 1 / 0`;
       }).catch((error: { code?: string }) => error.code);
       expect(failed).toBe('22012');
-      expect(await sql`select count(*)::int as n from flights`).toEqual([{ n: 0 }]);
+      expect([...(await sql`select count(*)::int as n from flights`)]).toEqual([{ n: 0 }]);
     } finally {
       await sql.end({ timeout: 1 });
       counter.stop();
