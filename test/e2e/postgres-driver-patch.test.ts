@@ -2,6 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TEST_DATABASE_URL } from '../helpers/db';
+import { TcpProxy } from '../helpers/tcp-proxy';
 
 /**
  * scripts/patch-dependencies.mjs (our postinstall, and a step of the image build) guards
@@ -55,69 +56,28 @@ describe('the installed postgres.js carries our guards', () => {
     expect(source).toContain('/* nimbus: patched */ assign()');
   });
 
-  /**
-   * A loopback proxy in front of the test server that counts, per connection, the
-   * client's flights: writes that follow an answer from the server (a round trip each).
-   */
-  function flightCounter(target: URL) {
-    const counts: number[] = [];
-    type Pipe = { upstream?: import('bun').Socket<unknown>; pending: Uint8Array[]; index: number; answered: boolean };
-    const proxy = Bun.listen<Pipe>({
-      hostname: '127.0.0.1',
-      port: 0,
-      socket: {
-        open(client) {
-          client.data = { pending: [], index: counts.push(0) - 1, answered: true };
-          void Bun.connect({
-            hostname: '127.0.0.1',
-            port: Number(target.port || 5432),
-            socket: {
-              open(upstream) {
-                client.data.upstream = upstream as never;
-                for (const chunk of client.data.pending) upstream.write(chunk);
-              },
-              data(_upstream, chunk) {
-                client.data.answered = true;
-                client.write(chunk);
-              },
-              close: () => void client.end(),
-              error: () => void client.end(),
-            },
-          }).catch(() => client.end());
-        },
-        data(client, chunk) {
-          if (client.data.answered) counts[client.data.index]! += 1;
-          client.data.answered = false;
-          if (client.data.upstream) client.data.upstream.write(chunk);
-          else client.data.pending.push(new Uint8Array(chunk));
-        },
-        close: (client) => void client.data.upstream?.end(),
-      },
-    });
-    const via = new URL(target);
-    via.host = `127.0.0.1:${proxy.port}`;
-    return { url: via.toString(), total: () => counts.reduce((a, b) => a + b, 0), stop: () => proxy.stop(true) };
-  }
-
   test.skipIf(!TEST_DATABASE_URL)('a transaction costs a round trip less: its first statements travel with BEGIN', async () => {
     const { default: postgres } = await import('postgres');
-    const counter = flightCounter(new URL(TEST_DATABASE_URL!));
-    const sql = postgres(counter.url, { max: 1, onnotice: () => {} });
+    const target = new URL(TEST_DATABASE_URL!);
+    const counter = new TcpProxy(Number(target.port || 5432));
+    counter.start();
+    target.host = `127.0.0.1:${counter.port}`;
+    const sql = postgres(target.toString(), { max: 1, onnotice: () => {} });
     try {
       await sql`select 1`; // connect, authenticate, read the array types
-      let before = counter.total();
+      let before = counter.flights;
       const rows = await sql.begin(async (tx) => {
         const [first, second] = await Promise.all([tx`select 1 as n`, tx`select 2 as n`]);
         return [first![0]!.n, second![0]!.n];
       });
       expect(rows).toEqual([1, 2]);
       // BEGIN and both statements in one flight, COMMIT in the next (unpatched: three).
-      expect(counter.total() - before).toBe(2);
+      expect(counter.flights - before).toBe(2);
 
       // With options (an isolation level), BEGIN's answer is still awaited.
-      before = counter.total();
+      before = counter.flights;
       await sql.begin('isolation level repeatable read', async (tx) => tx`select 1`);
-      expect(counter.total() - before).toBe(3);
+      expect(counter.flights - before).toBe(3);
 
       // Still one transaction: a failed statement rolls back what came before it.
       await sql`create temporary table flights (n int)`;
