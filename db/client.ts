@@ -6,7 +6,6 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import * as schema from './schema';
-import { withTimeout } from '../runtime/timeout';
 import { runStatement } from './statements';
 import { pipelinedTransactions, type StatementObserver } from './transactions';
 
@@ -86,6 +85,23 @@ async function scoped<T>(db: Db, settings: { tenant?: string; system?: boolean }
 /** Reports drizzle's statements to the observer (PGlite; postgres.js reports them from its transactions). */
 function observingLogger(observer: StatementObserver | undefined) {
   return observer?.statement ? { logQuery: (query: string) => observer.statement!(query) } : undefined;
+}
+
+/** db/ sits below runtime/ (test/architecture): its own copy of runtime/timeout.ts. */
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what} within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
 }
 
 export function createPgliteDatabase(options: DatabaseOptions = {}): Database {
