@@ -79,7 +79,7 @@ export function createNimbus(definition: NimbusDefinition, options: NimbusOption
   const logger = options.logger ?? createLogger({ level: config.logLevel });
   for (const warning of configWarnings(config)) logger.warn(warning);
   const metrics = options.metrics ?? createMetrics({ defaultMetrics: true });
-  const database = options.database ?? createDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  const database = options.database ?? createDatabase({ url: config.databaseUrl, dataDir: config.dataDir, maxConnections: config.databasePoolMax });
   assertProcessorsAllowed(config, definition.processors);
   // The registry exists before the app, so in-process callbacks go through a late-bound handle.
   let handle: ((request: Request) => Promise<Response>) | undefined;

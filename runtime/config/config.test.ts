@@ -59,6 +59,12 @@ describe('loadConfig', () => {
     expect(error.message).toStartWith(`${variable}:`);
   });
 
+  test('DATABASE_POOL_MAX sizes the pool: 10 by default, 1..100, an integer', () => {
+    expect(loadConfig({}).databasePoolMax).toBe(10);
+    expect(loadConfig({ DATABASE_POOL_MAX: '25' }).databasePoolMax).toBe(25);
+    for (const bad of ['0', '101', '2.5', 'ten', '-1']) expect(errorOf({ DATABASE_POOL_MAX: bad }).variable).toBe('DATABASE_POOL_MAX');
+  });
+
   test('production refuses the embedded database', () => {
     const { DATABASE_URL: _, ...env } = productionBase;
     expect(errorOf(env).variable).toBe('DATABASE_URL');

@@ -116,6 +116,7 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     port,
     databaseUrl: url(env, 'DATABASE_URL'),
+    databasePoolMax: integer(env, 'DATABASE_POOL_MAX', 10, 1, 100),
     dataDir: read(env, 'NIMBUS_DATA_DIR') ?? '.nimbus/data',
     jwtPrivateJwks: jwks(env),
     tokenTtlSeconds: integer(env, 'NIMBUS_TOKEN_TTL_S', 900, 60, 86400),

@@ -12,6 +12,8 @@ export const ConfigSchema = Type.Object({
   host: Type.String({ minLength: 1 }),
   port: Type.Integer({ minimum: 0, maximum: 65535 }),
   databaseUrl: Type.Optional(Type.String({ minLength: 1 })),
+  /** Connections of this process's PostgreSQL pool (DATABASE_POOL_MAX). */
+  databasePoolMax: Type.Integer({ minimum: 1, maximum: 100 }),
   dataDir: Type.String({ minLength: 1 }),
   /** JSON text of a JWK set of EC P-256 private keys; the first one signs. */
   jwtPrivateJwks: Type.Optional(Type.String({ minLength: 1 })),
