@@ -5,9 +5,9 @@ describe('literals of one-round-trip reads', () => {
   test('ids, statuses, times and integers are written as literals', () => {
     expect(sqlLiteral('pay_0WKRtnWLO92l2R7aZtjYZ93S')).toBe("'pay_0WKRtnWLO92l2R7aZtjYZ93S'");
     expect(sqlLiteral('2026-11-30T10:00:00.000Z')).toBe("'2026-11-30T10:00:00.000Z'");
-    expect(sqlLiteral(11)).toBe('(11)');
-    expect(sqlLiteral(-5)).toBe('(-5)');
-    expect(sqlLiteral(12n)).toBe('(12)');
+    expect(sqlLiteral(11)).toBe("'11'");
+    expect(sqlLiteral(-5)).toBe("'-5'");
+    expect(sqlLiteral(12n)).toBe("'12'");
     expect(sqlLiteral(null)).toBe('null');
     expect(sqlLiteral(true)).toBe('true');
   });
@@ -20,7 +20,7 @@ describe('literals of one-round-trip reads', () => {
 
   test('every $n is replaced, or nothing is', () => {
     expect(inlineParameters('select * from payments where tenant_id = $1 and seq < $2 limit $3', ['ten_a', '42', 11])).toBe(
-      "select * from payments where tenant_id = 'ten_a' and seq < '42' limit (11)",
+      "select * from payments where tenant_id = 'ten_a' and seq < '42' limit '11'",
     );
     expect(inlineParameters('select $1, $2', ['a', "b'"])).toBeUndefined();
     expect(inlineParameters('select $1, $2', ['a'])).toBeUndefined();

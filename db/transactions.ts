@@ -13,13 +13,13 @@ import { attachRunner, runStatement, type StatementRunner } from './statements';
  * planned once per connection), and the `set_config` of the role and tenant is written
  * together with the transaction's first statement (pipelined, no round trip of its own).
  *
- * BEGIN and COMMIT stay postgres.js's `begin()`, which our postinstall lets start the
- * transaction's function once BEGIN is written rather than answered
- * (scripts/patch-dependencies.mjs, edit 5): BEGIN, the settings and the first statements
- * leave in one write. (`reserve()` would have done it without a patch, but postgres.js
- * 3.4.9 loses a `reserve()` waiting while the database is unreachable: handed to a
- * reconnecting connection as its first query and dropped, which the outage test,
- * test/e2e/database-outage.test.ts, caught as a request hanging forever.)
+ * BEGIN and COMMIT stay postgres.js's `begin()`: a pipelined BEGIN needs a reserved
+ * connection, and postgres.js 3.4.9 loses a `reserve()` waiting while the database is
+ * unreachable (handed to a reconnecting connection as its first query and dropped), which
+ * the outage test (test/e2e/database-outage.test.ts) caught as a request hanging forever.
+ * A patch to `begin()` that wrote BEGIN together with the first statements was measured
+ * and taken back: a BEGIN refused on a live connection would have let the statements
+ * behind it run outside any transaction (bench/README.md).
  *
  * A transaction's statements may be in flight together (a payment's insert, its event
  * and its outbox rows). Once the transaction ends, or once its connection is gone, it
@@ -109,7 +109,7 @@ interface DrizzleInternals {
 
 export interface PipelinedTransactions {
   run<T>(settings: TransactionSettings, fn: (tx: Tx) => Promise<T>): Promise<T>;
-  /** One read statement with the settings, in one round trip (see `readOnce`). */
+  /** One read statement with the settings, in one round trip (see `read` below). */
   read(settings: TransactionSettings, text: string, params: readonly unknown[]): Promise<Array<Record<string, unknown>>>;
 }
 
@@ -119,14 +119,15 @@ const PLAIN_TEXT = /^[A-Za-z0-9_.:+-]{0,256}$/;
 /**
  * A value written into the statement text, or undefined when it cannot be written
  * safely (the caller then sends it as a parameter). Only characters that can never end a
- * literal or start a comment are accepted; numbers are parenthesized so that `- $1`
- * cannot become `--`.
+ * literal or start a comment are accepted. Numbers are quoted too: an untyped literal
+ * takes its type from where it stands, as a parameter does (`(11)` would be an integer
+ * even beside a text column), and `- $1` cannot become `--`.
  */
 export function sqlLiteral(value: unknown): string | undefined {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (typeof value === 'number') return Number.isSafeInteger(value) ? `(${value})` : undefined;
-  if (typeof value === 'bigint') return `(${value})`;
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? `'${value}'` : undefined;
+  if (typeof value === 'bigint') return `'${value}'`;
   if (typeof value === 'string' && PLAIN_TEXT.test(value)) return `'${value}'`;
   return undefined;
 }

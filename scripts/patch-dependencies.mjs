@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Applied after every `npm install` / `npm ci` (the root package's own postinstall, which
- * npm runs; no dependency script is involved). Guards for postgres.js 3.4.9, which
+ * npm runs; no dependency script is involved). Two guards for postgres.js 3.4.9, which
  * otherwise throws an uncaught exception when the database drops a connection under load,
  * killing the whole server (upstream issues porsager/postgres #1066, #1154, #1208; fixes
  * proposed in #1168, #1176, #1209, unreleased):
@@ -19,14 +19,6 @@
  *     answer was matched to the statement before it, so a later request waited forever
  *     (test/e2e/database-outage.test.ts). Now the closed connection fails `query` and
  *     refuses statements until it is connected again.
- *  5. (index.js, not a bug fix: a round trip saved) begin() waited for BEGIN's answer before
- *     running the transaction's function, so every transaction cost a round trip for BEGIN
- *     alone. Now a plain `begin` (no options) starts the function as soon as the BEGIN is
- *     written to its connection, which is reserved for the transaction from then on: the
- *     first statements travel in the same write (test/e2e/postgres-driver-patch.test.ts
- *     counts the writes). BEGIN on a connection that is not in a transaction cannot fail
- *     without the connection failing, and then the statements behind it fail with it.
- *     A `begin` with options (an isolation level) still waits for its answer.
  * The queries in flight are failed by the driver's own close handling either way. Each
  * edit is idempotent; a version whose source differs is reported and left untouched
  * (package.json pins the version this patch was written for).
@@ -60,41 +52,22 @@ const EDITS = [
   },
 ];
 
-const INDEX_EDITS = [
-  {
-    from: "    try {\n      await sql.unsafe('begin ' + options.replace(/[^a-z ]/ig, ''), [], { onexecute }).execute()\n",
-    to:
-      `    ${MARK} let assign\n    const assigned = new Promise(resolve => assign = resolve)\n` +
-      "    try {\n      const begun = sql.unsafe('begin ' + options.replace(/[^a-z ]/ig, ''), [], { onexecute }).execute()\n" +
-      '      begun.catch(() => {})\n      await (options ? begun : Promise.race([begun, assigned]))\n' +
-      // go() parks a connection whose query took it over as full until that query's answer;
-      // the transaction's own statements may follow BEGIN now (reserved, as after its answer).
-      '      !options && connection.queue === full && move(connection, reserved)\n',
-  },
-  {
-    from: '    function onexecute(c) {\n      connection = c\n      move(c, reserved)\n',
-    to: `    function onexecute(c) {\n      connection = c\n      ${MARK} assign()\n      move(c, reserved)\n`,
-  },
-];
-
 let problems = 0;
 for (const variant of ['src', 'cjs/src', 'cf/src']) {
-  for (const [name, edits] of [['connection.js', EDITS], ['index.js', INDEX_EDITS]]) {
-    const file = join(root, 'node_modules/postgres', variant, name);
-    if (!existsSync(file)) continue;
-    let source = readFileSync(file, 'utf8');
-    let changed = false;
-    for (const edit of edits) {
-      if (source.includes(edit.to)) continue;
-      if (!source.includes(edit.from)) {
-        problems++;
-        console.warn(`patch-dependencies: ${variant}/${name} of postgres has changed; edit not applied (see scripts/patch-dependencies.mjs).`);
-        continue;
-      }
-      source = source.replace(edit.from, edit.to);
-      changed = true;
+  const file = join(root, 'node_modules/postgres', variant, 'connection.js');
+  if (!existsSync(file)) continue;
+  let source = readFileSync(file, 'utf8');
+  let changed = false;
+  for (const edit of EDITS) {
+    if (source.includes(edit.to)) continue;
+    if (!source.includes(edit.from)) {
+      problems++;
+      console.warn(`patch-dependencies: ${variant}/connection.js of postgres has changed; guard not applied (see scripts/patch-dependencies.mjs).`);
+      continue;
     }
-    if (changed) writeFileSync(file, source);
+    source = source.replace(edit.from, edit.to);
+    changed = true;
   }
+  if (changed) writeFileSync(file, source);
 }
 process.exitCode = problems > 0 && process.env.CI ? 1 : 0;

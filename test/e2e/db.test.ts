@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { sql } from 'drizzle-orm';
 import { backend, createTestDatabase, type TestDatabase } from '../helpers/db';
-import { pendingMigrations, rowsOf, schema } from '../../db';
+import { TcpProxy } from '../helpers/tcp-proxy';
+import { createPostgresDatabase, pendingMigrations, rowsOf, runStatement, schema } from '../../db';
 
 let database: TestDatabase;
 
@@ -61,6 +62,28 @@ describe(`row-level security (${backend})`, () => {
     // A value that cannot be a literal goes as a parameter and still matches nothing it should not.
     expect(await database.tenantRead('ten_a', 'select id from events where id = $1', ["evt_b1' or 'x'='x"])).toEqual([]);
     expect(await database.tenantRead("ten_a' or 'x'='x", 'select id from events', [])).toEqual([]);
+  });
+
+  test.skipIf(backend !== 'postgres')('round trips on the wire: a tenantRead is one, a transaction three (BEGIN; the settings and the statement; COMMIT)', async () => {
+    const target = new URL(database.url!);
+    const proxy = new TcpProxy(Number(target.port || 5432));
+    proxy.start();
+    target.host = `127.0.0.1:${proxy.port}`;
+    const counted = createPostgresDatabase(target.toString(), { maxConnections: 1 });
+    try {
+      await counted.ping(10_000); // connect, authenticate, read the array types
+      let before = proxy.flights;
+      expect((await counted.tenantRead('ten_a', 'select id from events where id = $1', ['evt_a1'])).map((row) => row.id)).toEqual(['evt_a1']);
+      expect(proxy.flights - before).toBe(1);
+      const inTransaction = () => counted.tenant('ten_a', (tx) => runStatement(tx, 'select id from events where id = $1', ['evt_a1']));
+      await inTransaction(); // its statements are prepared on this connection the first time (a round trip more each)
+      before = proxy.flights;
+      expect((await inTransaction()).map((row) => row.id)).toEqual(['evt_a1']);
+      expect(proxy.flights - before).toBe(3);
+    } finally {
+      await counted.close();
+      proxy.stop();
+    }
   });
 
   test('system transactions see every tenant', async () => {

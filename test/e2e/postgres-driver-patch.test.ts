@@ -2,7 +2,6 @@ import { describe, expect, test } from 'bun:test';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TEST_DATABASE_URL } from '../helpers/db';
-import { TcpProxy } from '../helpers/tcp-proxy';
 
 /**
  * scripts/patch-dependencies.mjs (our postinstall, and a step of the image build) guards
@@ -48,49 +47,6 @@ describe('the installed postgres.js carries our guards', () => {
     expect(out).toContain('after the cut: 2\nafter the cut: 3\nafter the cut: 4');
     expect(out).not.toContain('hung');
     expect(code).toBe(0);
-  });
-
-  test.each(['src', 'cjs/src', 'cf/src'])('%s/index.js starts a transaction\'s function once its BEGIN is written', (variant) => {
-    const source = readFileSync(join(ROOT, 'node_modules/postgres', variant, 'index.js'), 'utf8');
-    expect(source).toContain('await (options ? begun : Promise.race([begun, assigned]))');
-    expect(source).toContain('/* nimbus: patched */ assign()');
-  });
-
-  test.skipIf(!TEST_DATABASE_URL)('a transaction costs a round trip less: its first statements travel with BEGIN', async () => {
-    const { default: postgres } = await import('postgres');
-    const target = new URL(TEST_DATABASE_URL!);
-    const counter = new TcpProxy(Number(target.port || 5432));
-    counter.start();
-    target.host = `127.0.0.1:${counter.port}`;
-    const sql = postgres(target.toString(), { max: 1, onnotice: () => {} });
-    try {
-      await sql`select 1`; // connect, authenticate, read the array types
-      let before = counter.flights;
-      const rows = await sql.begin(async (tx) => {
-        const [first, second] = await Promise.all([tx`select 1 as n`, tx`select 2 as n`]);
-        return [first![0]!.n, second![0]!.n];
-      });
-      expect(rows).toEqual([1, 2]);
-      // BEGIN and both statements in one flight, COMMIT in the next (unpatched: three).
-      expect(counter.flights - before).toBe(2);
-
-      // With options (an isolation level), BEGIN's answer is still awaited.
-      before = counter.flights;
-      await sql.begin('isolation level repeatable read', async (tx) => tx`select 1`);
-      expect(counter.flights - before).toBe(3);
-
-      // Still one transaction: a failed statement rolls back what came before it.
-      await sql`create temporary table flights (n int)`;
-      const failed = await sql.begin(async (tx) => {
-        await tx`insert into flights values (1)`;
-        await tx`select 1 / 0`;
-      }).catch((error: { code?: string }) => error.code);
-      expect(failed).toBe('22012');
-      expect([...(await sql`select count(*)::int as n from flights`)]).toEqual([{ n: 0 }]);
-    } finally {
-      await sql.end({ timeout: 1 });
-      counter.stop();
-    }
   });
 
   test('the version is pinned to the one the guards were written for', () => {
