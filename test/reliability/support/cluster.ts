@@ -359,7 +359,10 @@ export function watchReadiness(node: NodeProcess, everyMs = 100) {
       slowestMs = Math.max(slowestMs, Date.now() - asked);
       if (status === 0) noAnswer += 1;
       if (status !== last) {
-        seen.push({ at: asked, status });
+        // Stamped when the answer came: a probe sent just before an outage began answers
+        // 503 after it began (stamped with its sending time, the drill had counted that
+        // replica as never 503).
+        seen.push({ at: Date.now(), status });
         last = status;
       }
       await Bun.sleep(everyMs);
