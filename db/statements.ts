@@ -81,18 +81,19 @@ export function tableCodec<Table extends PgTable>(table: Table): TableCodec<Tabl
   };
 }
 
-const codecs = new WeakMap<PgTable, TableCodec<unknown>>();
+const byIdReads = new WeakMap<PgTable, { codec: TableCodec<unknown>; text: string }>();
 
 /**
  * A GET of one of a tenant's objects: `select * from <table> where tenant_id = $1 and id = $2`,
- * in one round trip on PostgreSQL (Database.tenantRead).
+ * in one round trip on PostgreSQL (Database.tenantRead). The text and the codec are built
+ * once per table.
  */
 export async function readById<Table extends PgTable>(database: Database, table: Table, tenantId: string, id: string): Promise<Table['$inferSelect'] | undefined> {
-  let codec = codecs.get(table) as TableCodec<Table['$inferSelect']> | undefined;
-  if (!codec) {
-    codec = tableCodec(table);
-    codecs.set(table, codec as TableCodec<unknown>);
+  let read = byIdReads.get(table);
+  if (!read) {
+    read = { codec: tableCodec(table), text: `select * from "${getTableName(table)}" where tenant_id = $1 and id = $2` };
+    byIdReads.set(table, read);
   }
-  const [row] = await database.tenantRead(tenantId, `select * from "${getTableName(table)}" where tenant_id = $1 and id = $2`, [tenantId, id]);
-  return row ? codec.decode(row) : undefined;
+  const [row] = await database.tenantRead(tenantId, read.text, [tenantId, id]);
+  return row ? (read.codec.decode(row) as Table['$inferSelect']) : undefined;
 }

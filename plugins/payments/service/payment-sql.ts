@@ -77,12 +77,6 @@ export async function selectPayment(tx: Tx, tenantId: string, id: string, lock =
   return row ? codec.decode(row) : undefined;
 }
 
-/** GET /v1/payments/:id: one statement outside any transaction of the caller (one round trip, Database.tenantRead). */
-export async function readPayment(database: Database, tenantId: string, id: string): Promise<PaymentRow | undefined> {
-  const [row] = await database.tenantRead(tenantId, SELECT_SQL, [tenantId, id]);
-  return row ? codec.decode(row) : undefined;
-}
-
 const updates = new Map<string, { text: string; keys: readonly string[] }>();
 
 function guardSql(guard: PaymentGuard): string {

@@ -1,4 +1,4 @@
-import type { Tx } from '../../../db';
+import { readById, schema, type Tx } from '../../../db';
 import type { PaymentMethodInput as PaymentMethodRequest } from '../../../runtime/registry/index.ts';
 import { PAYMENT_STATUSES, type CreatePaymentBody, type Metadata, type PaymentStatus } from '../model';
 import { invalidRequest, parameterInvalid, resourceMissing, unexpectedState } from '../../../runtime/errors';
@@ -10,7 +10,7 @@ import { inFlightAttempt, runAuthorization, type Attempt, type AuthorizationOutc
 import type { PaymentsContext } from './context';
 import { isSupportedCurrency, SUPPORTED_CURRENCIES } from './currencies';
 import { firstCommit } from './first-commit';
-import { listPaymentRows, readPayment } from './payment-sql';
+import { listPaymentRows } from './payment-sql';
 import type { PaymentRow } from './resource';
 import { resumePayment } from './resume';
 import { candidatesFor } from './routing';
@@ -36,7 +36,8 @@ export function createPaymentOperations(ctx: PaymentsContext) {
   const { database, store } = ctx;
 
   async function findOrThrow(tenantId: string, id: string): Promise<PaymentRow> {
-    const row = await readPayment(database, tenantId, id);
+    // One round trip on PostgreSQL (Database.tenantRead), outside any transaction of the caller.
+    const row = await readById(database, schema.payments, tenantId, id);
     if (!row) throw resourceMissing('payment', id);
     return row;
   }
