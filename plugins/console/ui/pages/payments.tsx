@@ -3,7 +3,7 @@ import { ErrorNotice, Loading, Pager, pageOf, Status } from '../components/commo
 import { api, type List, query } from '../lib/api';
 import type { ConsoleConfig } from '../lib/config';
 import { methodLabel, money, time } from '../lib/format';
-import { href, navigate, type Route } from '../lib/router';
+import { href, navigate, parseHash, type Route } from '../lib/router';
 import type { Payment } from '../lib/types';
 import { useLoad } from '../lib/use-load';
 
@@ -27,12 +27,20 @@ function toLocal(iso: string | undefined): string {
 
 function FilterForm({ route, config }: { route: Route; config: ConsoleConfig }) {
   const [draft, setDraft] = useState<Filters>({});
-  useEffect(() => setDraft(Object.fromEntries(FIELDS.map((field) => [field, route.query[field]]))), [route.query]);
-  const set = (field: keyof Filters) => (event: Event) => setDraft({ ...draft, [field]: (event.currentTarget as HTMLInputElement).value });
+  // The draft follows the applied filters, not every route change: choosing a tenant
+  // (which keeps the applied filters) must not throw away fields typed but not yet applied.
+  const applied = JSON.stringify(FIELDS.map((field) => route.query[field] ?? ''));
+  useEffect(() => setDraft(Object.fromEntries(FIELDS.map((field) => [field, route.query[field]]))), [applied]);
+  const set = (field: keyof Filters) => (event: Event) => {
+    const value = (event.currentTarget as HTMLInputElement).value;
+    setDraft((current) => ({ ...current, [field]: value }));
+  };
 
   function apply(event: Event) {
     event.preventDefault();
-    navigate('/payments', { tenant: route.query.tenant, ...draft });
+    // The tenant from the address as it is now: a tenant chosen a moment ago may not have
+    // reached this render yet (hashchange is asynchronous).
+    navigate('/payments', { tenant: parseHash(location.hash).query.tenant, ...draft });
   }
   const select = (field: 'status' | 'method' | 'processor', label: string, options: string[]) => (
     <div class="field">
@@ -54,11 +62,11 @@ function FilterForm({ route, config }: { route: Route; config: ConsoleConfig }) 
       {select('processor', 'Processor', config.processors)}
       <div class="field">
         <label for="f-from">Created from (local time)</label>
-        <input id="f-from" type="datetime-local" value={toLocal(draft.created_gte)} onChange={(e) => setDraft({ ...draft, created_gte: toIso(e.currentTarget.value) })} />
+        <input id="f-from" type="datetime-local" value={toLocal(draft.created_gte)} onChange={(e) => { const value = toIso(e.currentTarget.value); setDraft((current) => ({ ...current, created_gte: value })); }} />
       </div>
       <div class="field">
         <label for="f-to">Created to (local time)</label>
-        <input id="f-to" type="datetime-local" value={toLocal(draft.created_lte)} onChange={(e) => setDraft({ ...draft, created_lte: toIso(e.currentTarget.value) })} />
+        <input id="f-to" type="datetime-local" value={toLocal(draft.created_lte)} onChange={(e) => { const value = toIso(e.currentTarget.value); setDraft((current) => ({ ...current, created_lte: value })); }} />
       </div>
       <div class="field">
         <label for="f-min">Amount from (minor units)</label>
