@@ -317,8 +317,14 @@ describe.skipIf(!hasChromium || repeatsTheEmbeddedRun)('the support console in h
         await expectAccessible(page, 'webhooks-admin');
 
         await page.getByRole('link', { name: 'Audit' }).click();
+        await page.getByRole('heading', { level: 1, name: 'Audit' }).waitFor();
+        // Typed, then the tenant changed, then applied: the typed action survives the tenant change.
         await page.getByLabel('Action').fill('event.redeliver');
+        await page.getByLabel('Tenant').selectOption('');
+        await page.waitForURL((url) => url.hash.startsWith('#/audit') && !url.hash.includes('tenant='));
+        await expect(page.getByLabel('Action').inputValue()).resolves.toBe('event.redeliver');
         await page.getByRole('button', { name: 'Apply filters' }).click();
+        await page.waitForURL((url) => url.hash.includes('action=event.redeliver'));
         await page.getByText(admin.clientId).first().waitFor();
         expect(await problems()).toEqual({ violations: [], consoleErrors: [], pageErrors: [], foreign: [] });
       } catch (error) {

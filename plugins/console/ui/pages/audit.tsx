@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ErrorNotice, Loading, Pager, pageOf, Status } from '../components/common';
 import { api, type List, query } from '../lib/api';
 import { time } from '../lib/format';
-import { href, navigate, type Route } from '../lib/router';
+import { href, navigate, parseHash, type Route } from '../lib/router';
 import type { AuditEvent } from '../lib/types';
 import { useLoad } from '../lib/use-load';
 
@@ -10,11 +10,14 @@ export function AuditPage({ route }: { route: Route }) {
   const [client, setClient] = useState(route.query.client ?? '');
   const [action, setAction] = useState(route.query.action ?? '');
   const [outcome, setOutcome] = useState(route.query.outcome ?? '');
+  // The fields follow the applied filters, not every route change: choosing a tenant keeps
+  // what was typed but not yet applied (as on the payments page).
+  const { client: appliedClient = '', action: appliedAction = '', outcome: appliedOutcome = '' } = route.query;
   useEffect(() => {
-    setClient(route.query.client ?? '');
-    setAction(route.query.action ?? '');
-    setOutcome(route.query.outcome ?? '');
-  }, [route.query]);
+    setClient(appliedClient);
+    setAction(appliedAction);
+    setOutcome(appliedOutcome);
+  }, [appliedClient, appliedAction, appliedOutcome]);
   useEffect(() => {
     document.title = 'Audit · NimbusPay support console';
   }, []);
@@ -23,7 +26,8 @@ export function AuditPage({ route }: { route: Route }) {
 
   function apply(event: Event) {
     event.preventDefault();
-    navigate('/audit', { tenant: route.query.tenant, client: client.trim(), action: action.trim(), outcome });
+    // The tenant from the address as it is now (hashchange is asynchronous).
+    navigate('/audit', { tenant: parseHash(location.hash).query.tenant, client: client.trim(), action: action.trim(), outcome });
   }
 
   return (
