@@ -121,12 +121,20 @@ export function idempotencyPlugin(deps: IdempotencyDeps) {
   function heartbeat(claim: Claim): () => void {
     const startedAt = Date.now();
     let busy = false;
+    // A claim made inside a request's first transaction is invisible to the renewal's own
+    // transaction until that one commits: "no row of ours" means "lost to another
+    // request" only once a renewal has seen the claim. Before that, keep beating (the
+    // request's end stops the heartbeat in any case, a rolled-back claim included).
+    let seen = false;
     const timer = setInterval(() => {
       if (busy) return;
       if (Date.now() - startedAt > maxHoldMs) return clearInterval(timer);
       busy = true;
       extendKey(deps.database, claim, lockMs)
-        .then((ours) => ours || clearInterval(timer))
+        .then((ours) => {
+          if (ours) seen = true;
+          else if (seen) clearInterval(timer);
+        })
         .catch((error) => deps.logger.warn({ err: error }, 'could not renew an idempotency claim'))
         .finally(() => (busy = false));
     }, Math.max(Math.floor(lockMs / 3), 10));

@@ -231,10 +231,13 @@ describe('a retry whose request would now be refused still gets the first reques
 
 describe('a long processor call keeps its claim', () => {
   const slow = scriptedProcessor('slowpay');
+  let slowFaulty: FaultyDatabase;
   let app: TestApp;
   let tenant: TestTenant;
   beforeAll(async () => {
+    slowFaulty = faultyDatabase(inner);
     app = await createTestApp({
+      database: slowFaulty.database,
       definition: {
         processors: [slow.definition],
         // A 1.5 s lock: far shorter than the call below, so only the heartbeat keeps the key.
@@ -265,6 +268,35 @@ describe('a long processor call keeps its claim', () => {
     expect([during.status, during.body.error?.code]).toEqual([409, 'idempotency_key_in_use']);
     const answer = await first;
     expect(answer.status).toBe(201);
+    expect(slow.calls.authorize).toBe(1);
+  }, 30_000);
+
+  // The heartbeat starts when the claim is made, inside the first transaction. A renewal
+  // that runs before that transaction commits finds no row it can see (on PostgreSQL: the
+  // insert is not yet visible); it once took that for "the key is no longer ours" and
+  // stopped, so the key lapsed during the processor call and a retry took it over (seen
+  // on a loaded CI machine). PGlite's one connection makes the renewal wait for the
+  // commit, so only the PostgreSQL run can fail without the fix.
+  test('a first transaction slow to commit: the heartbeat still holds the key through the call', async () => {
+    slow.reset();
+    let arrived!: () => void;
+    const entered = new Promise<void>((resolve) => (arrived = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    slow.authorize = async (input) => {
+      arrived();
+      await gate;
+      return slow.defaults.authorize(input);
+    };
+    const body = paymentBody(card(CARDS.visa), { amount: 2600 });
+    slowFaulty.slowCommitNext(800); // past the first renewal (every 500 ms for a 1.5 s lock)
+    const first = call(app, 'POST', '/v1/payments', tenant.token, body, withKey('slow-commit-1'));
+    await entered;
+    await Bun.sleep(3000);
+    const during = await call(app, 'POST', '/v1/payments', tenant.token, body, withKey('slow-commit-1'));
+    release();
+    expect([during.status, during.body.error?.code]).toEqual([409, 'idempotency_key_in_use']);
+    expect((await first).status).toBe(201);
     expect(slow.calls.authorize).toBe(1);
   }, 30_000);
 });

@@ -18,11 +18,17 @@ export interface FaultyDatabase {
   heal(): void;
   /** Calls `then` once the next transaction of that kind has committed (e.g. to fail what follows it). */
   afterNext(kind: Kind, then: () => void): void;
+  /**
+   * The next tenant transaction (not a one-statement read) finishes its statements, then
+   * waits `ms` before it commits: a slow commit, as on a loaded primary.
+   */
+  slowCommitNext(ms: number): void;
 }
 
 export function faultyDatabase(inner: TestDatabase): FaultyDatabase {
   const failures: Record<Kind, number> = { tenant: 0, system: 0 };
   const after: Partial<Record<Kind, () => void>> = {};
+  let commitDelayMs = 0;
   const gate = async <T>(kind: Kind, run: () => Promise<T>): Promise<T> => {
     if (failures[kind] > 0) {
       failures[kind] -= 1;
@@ -36,7 +42,17 @@ export function faultyDatabase(inner: TestDatabase): FaultyDatabase {
   };
   const database: TestDatabase = {
     ...inner,
-    tenant: (tenantId, fn) => gate('tenant', () => inner.tenant(tenantId, fn)),
+    tenant: (tenantId, fn) =>
+      gate('tenant', () => {
+        const delay = commitDelayMs;
+        commitDelayMs = 0;
+        if (delay === 0) return inner.tenant(tenantId, fn);
+        return inner.tenant(tenantId, async (tx) => {
+          const value = await fn(tx);
+          await Bun.sleep(delay);
+          return value;
+        });
+      }),
     tenantRead: (tenantId, text, params) => gate('tenant', () => inner.tenantRead(tenantId, text, params)),
     system: (fn) => gate('system', () => inner.system(fn)),
   };
@@ -45,5 +61,6 @@ export function faultyDatabase(inner: TestDatabase): FaultyDatabase {
     failNext: (count, kind = 'tenant') => void (failures[kind] = count),
     heal: () => Object.assign(failures, { tenant: 0, system: 0 }),
     afterNext: (kind, then) => void (after[kind] = then),
+    slowCommitNext: (ms) => void (commitDelayMs = ms),
   };
 }
