@@ -21,7 +21,10 @@ export interface BackgroundWorker {
  */
 export function startServer(nimbus: Nimbus, app: App, workers: BackgroundWorker[] = []): RunningServer {
   const { config, logger, database } = nimbus;
-  app.listen({ hostname: config.host, port: config.port });
+  // reusePort off (Elysia turns it on): with SO_REUSEPORT a second process on a port
+  // already served starts without a word and the kernel splits connections between the
+  // two. A port in use must be a start-up error, as DevOps expect.
+  app.listen({ hostname: config.host, port: config.port, reusePort: false });
   const server = app.server!;
   const port = server.port ?? config.port;
   logger.info({ host: config.host, port, env: config.env, database: database.kind }, 'NimbusPay API listening');

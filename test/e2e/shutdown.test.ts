@@ -79,3 +79,33 @@ describe.skipIf(repeatsTheEmbeddedRun)('SIGTERM', () => {
     expect(await stuck).toBe('cut');
   }, 120_000);
 });
+
+describe.skipIf(repeatsTheEmbeddedRun)('the listening port', () => {
+  // Elysia asks Bun for SO_REUSEPORT by default: a second server on a port already served
+  // started without a word and the kernel split new connections between the two (a
+  // drill's API replica and a worker that drew the same free port answered each other's
+  // requests: 404 for POST /v1/payments). A port already in use is a start-up error.
+  test('a second server on a port already served exits non-zero, naming the port; the first keeps every connection', async () => {
+    const port = await freePort();
+    const first = await start(port, 500);
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await waitFor(`${base}/health/ready`);
+      const second = await start(port, 500);
+      const exited = await Promise.race([second.exited, Bun.sleep(30_000).then(() => 'still running' as const)]);
+      if (exited === 'still running') second.kill('SIGKILL');
+      const stderr = await new Response(second.stderr).text();
+      expect(exited).not.toBe('still running');
+      expect(exited).not.toBe(0);
+      expect(stderr).toContain(String(port));
+      // Every new connection reaches the first server (its test route answers; nothing else listens).
+      for (let i = 0; i < 20; i++) {
+        const response = await fetch(`${base}/test/in-flight`, { headers: { connection: 'close' } });
+        expect(response.status).toBe(200);
+      }
+    } finally {
+      first.kill('SIGTERM');
+      await first.exited;
+    }
+  }, 120_000);
+});
