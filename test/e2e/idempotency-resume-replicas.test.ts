@@ -7,7 +7,7 @@ import { createTenant, type TestTenant } from '../helpers/auth';
 import { createTestDatabase, TEST_DATABASE_URL, type TestDatabase } from '../helpers/db';
 import { faultyDatabase, type FaultyDatabase } from '../helpers/faulty-database';
 import { card, CARDS, paymentBody } from '../helpers/payments';
-import { scriptedProcessor } from '../helpers/scripted-processor';
+import { holdAuthorizations, scriptedProcessor } from '../helpers/scripted-processor';
 
 /**
  * Issue 11, item 1 across two replicas sharing PostgreSQL, each with its own pool and
@@ -90,15 +90,7 @@ describe.skipIf(!TEST_DATABASE_URL)('idempotent resume across two replicas', () 
 
   test('a retry on the other replica during a long processor call is 409 in use', async () => {
     scripted.reset();
-    let arrived!: () => void;
-    const entered = new Promise<void>((resolve) => (arrived = resolve));
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    scripted.authorize = async (input) => {
-      arrived();
-      await gate;
-      return scripted.defaults.authorize(input);
-    };
+    const { entered, release } = holdAuthorizations(scripted);
     const body = paymentBody(card(CARDS.visa), { amount: 3100 });
     const running = post(urls[0]!, 'long-2', body);
     await entered;

@@ -9,7 +9,7 @@ import { createTenant, type TestTenant } from '../helpers/auth';
 import { createTestDatabase, type TestDatabase } from '../helpers/db';
 import { faultyDatabase, type FaultyDatabase } from '../helpers/faulty-database';
 import { call, card, CARDS, eventTypes, eventually, paymentBody } from '../helpers/payments';
-import { scriptedProcessor } from '../helpers/scripted-processor';
+import { holdAuthorizations, scriptedProcessor } from '../helpers/scripted-processor';
 
 /**
  * No double charge on retry (issue 11, item 1): the Idempotency-Key is bound to the new
@@ -250,15 +250,7 @@ describe('a long processor call keeps its claim', () => {
   afterAll(() => app.close());
 
   test('a retry during the call is 409 in use, not a takeover and a second charge', async () => {
-    let arrived!: () => void;
-    const entered = new Promise<void>((resolve) => (arrived = resolve));
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    slow.authorize = async (input) => {
-      arrived();
-      await gate;
-      return slow.defaults.authorize(input);
-    };
+    const { entered, release } = holdAuthorizations(slow);
     const body = paymentBody(card(CARDS.visa));
     const first = call(app, 'POST', '/v1/payments', tenant.token, body, withKey('long-1'));
     await entered;
@@ -279,15 +271,7 @@ describe('a long processor call keeps its claim', () => {
   // commit, so only the PostgreSQL run can fail without the fix.
   test('a first transaction slow to commit: the heartbeat still holds the key through the call', async () => {
     slow.reset();
-    let arrived!: () => void;
-    const entered = new Promise<void>((resolve) => (arrived = resolve));
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => (release = resolve));
-    slow.authorize = async (input) => {
-      arrived();
-      await gate;
-      return slow.defaults.authorize(input);
-    };
+    const { entered, release } = holdAuthorizations(slow);
     const body = paymentBody(card(CARDS.visa), { amount: 2600 });
     slowFaulty.slowCommitNext(800); // past the first renewal (every 500 ms for a 1.5 s lock)
     const first = call(app, 'POST', '/v1/payments', tenant.token, body, withKey('slow-commit-1'));

@@ -125,3 +125,20 @@ export function scriptedProcessor(id = 'scripted'): Scripted {
   });
   return scripted;
 }
+
+/**
+ * Holds the next authorizations open: `entered` resolves when one reaches the processor,
+ * and each waits until `release()`. For "a long processor call" without a real delay.
+ */
+export function holdAuthorizations(scripted: Scripted): { entered: Promise<void>; release: () => void } {
+  let arrived!: () => void;
+  const entered = new Promise<void>((resolve) => (arrived = resolve));
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  scripted.authorize = async (input) => {
+    arrived();
+    await gate;
+    return scripted.defaults.authorize(input);
+  };
+  return { entered, release };
+}
