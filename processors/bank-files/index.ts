@@ -33,7 +33,14 @@ export function createBankFiles(options: BankFilesOptions = {}): BankFilesDefini
   const schemes = options.schemes ?? (['sepa', 'ach'] as const);
   const now = options.now ?? Date.now;
   const methods: operations.Methods[] = [...(schemes.includes('sepa') ? (['sepa_debit'] as const) : []), ...(schemes.includes('ach') ? (['bank_transfer'] as const) : [])];
+  // SEPA debits in EUR, ACH debits in USD: routing never sends this connector a debit in
+  // the other rail's currency (a USD sepa_debit is 400 currency_unsupported up front, or
+  // goes to a processor that takes it).
   const currencies = [...(schemes.includes('sepa') ? ['EUR'] : []), ...(schemes.includes('ach') ? ['USD'] : [])];
+  const currenciesByMethod = {
+    ...(schemes.includes('sepa') ? { sepa_debit: ['EUR'] } : {}),
+    ...(schemes.includes('ach') ? { bank_transfer: ['USD'] } : {}),
+  };
   const deps = (ctx: ProcessorContext<BankFilesCredentials>): operations.Deps => ({ state: ctx.state, settings: settingsOf(ctx.credentials), now });
   const nothingHeld = (reference: string, action: string) => ({
     status: 'failed' as const,
@@ -44,7 +51,7 @@ export function createBankFiles(options: BankFilesOptions = {}): BankFilesDefini
   return defineProcessor({
     id: BANK_FILES_ID,
     displayName: 'Bank files (SEPA Direct Debit, ACH)',
-    supports: { methods, currencies },
+    supports: { methods, currencies, currenciesByMethod },
     // The schema required of this deployment: the fields of its schemes. Typed as the union of all.
     credentials: credentialsSchema(schemes) as typeof BankFilesCredentials,
     env: BANK_FILES_ENV,

@@ -54,4 +54,27 @@ describe('configureProcessor', () => {
     expect(processor.acceptsWebhooks).toBe(false);
     await expect(processor.parseWebhook(new Request('http://localhost/', { method: 'POST' }))).rejects.toBeInstanceOf(ProcessorConfigError);
   });
+
+  test('currencies per method: a method named in currenciesByMethod takes only its own, the others take `currencies`', () => {
+    const definition = defineProcessor({
+      id: 'rails',
+      supports: { methods: ['sepa_debit', 'bank_transfer', 'card'], currencies: ['GBP'], currenciesByMethod: { sepa_debit: ['EUR'], bank_transfer: ['USD'] } },
+      credentials: Type.Object({}),
+      ...operations,
+    });
+    const processor = configureProcessor(definition, {});
+    expect(
+      [['sepa_debit', 'EUR'], ['sepa_debit', 'USD'], ['bank_transfer', 'usd'], ['bank_transfer', 'EUR'], ['card', 'GBP'], ['card', 'EUR']].map(([method, currency]) =>
+        processor.supportsPayment(method!, currency!),
+      ),
+    ).toEqual([true, false, true, false, true, false]);
+  });
+
+  test('currenciesByMethod may name only declared methods, with valid currencies', () => {
+    const declare = (supports: unknown) => () => defineProcessor({ id: 'rails', supports: supports as never, credentials: Type.Object({}), ...operations });
+    expect(declare({ methods: ['card'], currencies: ['EUR'], currenciesByMethod: { sepa_debit: ['EUR'] } })).toThrow(/sepa_debit, not among its methods/);
+    expect(declare({ methods: ['card'], currencies: ['EUR'], currenciesByMethod: { card: [] } })).toThrow(ProcessorConfigError);
+    expect(declare({ methods: ['card'], currencies: ['EUR'], currenciesByMethod: { card: ['eur'] } })).toThrow(ProcessorConfigError);
+    expect(declare({ methods: ['*'], currencies: ['EUR'], currenciesByMethod: { sepa_debit: ['EUR'] } })).not.toThrow();
+  });
 });

@@ -64,8 +64,11 @@ export type ProcessorSpec<Id extends string, C extends TSchema, M extends string
   /** Lowercase id: URL segment, metric label, `processor` field of a payment. */
   id: Id;
   displayName?: string;
-  /** Which payment method types (or `*`) and currencies routing may send here. */
-  supports: { methods: readonly M[]; currencies: readonly string[] };
+  /**
+   * Which payment method types (or `*`) and currencies routing may send here;
+   * `currenciesByMethod` gives one method other currencies than `currencies`.
+   */
+  supports: { methods: readonly M[]; currencies: readonly string[]; currenciesByMethod?: { readonly [K in M]?: readonly string[] } };
   /** TypeBox schema of the credentials and settings; checked once at start. */
   credentials: C;
   /** Credential field -> environment variable it is read from (`{ secretKey: 'STRIPE_SECRET_KEY' }`). */

@@ -14,10 +14,19 @@ import { createMemoryProcessorState, type ProcessorState } from './processor-sta
 /** Used in URLs (`/v1/processors/:id/webhooks`) and as a metric label: short and plain. */
 export const ProcessorId = Type.String({ pattern: '^[a-z][a-z0-9_-]{1,39}$' });
 
+const Currencies = Type.Array(Type.String({ pattern: '^[A-Z]{3}$' }), { minItems: 1, uniqueItems: true });
+
 export const Supports = Type.Object({
   /** Payment method types (`card`, `sepa_debit`), or `*` for every registered method. */
   methods: Type.Array(Type.String({ pattern: '^([a-z][a-z0-9_]{1,39}|\\*)$' }), { minItems: 1, uniqueItems: true }),
-  currencies: Type.Array(Type.String({ pattern: '^[A-Z]{3}$' }), { minItems: 1, uniqueItems: true }),
+  /** The currencies of every method not named in `currenciesByMethod`. */
+  currencies: Currencies,
+  /**
+   * Currencies for one method that differ from `currencies` (a bank-file connector takes
+   * `sepa_debit` in EUR and `bank_transfer` in USD, never the other way round). Each key
+   * is one of `methods`.
+   */
+  currenciesByMethod: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z][a-z0-9_]{1,39}$' }), Currencies)),
 });
 export type Supports = Static<typeof Supports>;
 
@@ -92,6 +101,11 @@ export function assertProcessorDeclaration(spec: { id: string; supports: unknown
   if (!Value.Check(Supports, spec.supports)) {
     throw new ProcessorConfigError(`Processor '${spec.id}': invalid supports: ${schemaProblems(Supports, spec.supports)}.`);
   }
+  const { methods, currenciesByMethod = {} } = spec.supports as Supports;
+  const undeclared = Object.keys(currenciesByMethod).filter((method) => !methods.includes('*') && !methods.includes(method));
+  if (undeclared.length > 0) {
+    throw new ProcessorConfigError(`Processor '${spec.id}': supports.currenciesByMethod names ${undeclared.join(', ')}, not among its methods.`);
+  }
   if (!Number.isInteger(spec.timeoutMs) || spec.timeoutMs < 1) {
     throw new ProcessorConfigError(`Processor '${spec.id}': timeoutMs must be a positive integer.`);
   }
@@ -134,6 +148,7 @@ export function configureProcessor<D extends ProcessorContract>(
   const bound = credentials as Static<D['credentials']>;
   const sink = options.deliverCallback;
   const methods = new Set(definition.supports.methods);
+  const byMethod = definition.supports.currenciesByMethod ?? {};
   return Object.freeze({
     id: definition.id,
     displayName: definition.displayName,
@@ -145,7 +160,9 @@ export function configureProcessor<D extends ProcessorContract>(
     deliverCallback: sink ? (request: Request) => sink(definition.id, request) : undefined,
     state: options.state ?? createMemoryProcessorState(),
     supportsPayment(method: string, currency: string): boolean {
-      return (methods.has('*') || methods.has(method)) && definition.supports.currencies.includes(currency.toUpperCase());
+      if (!methods.has('*') && !methods.has(method)) return false;
+      const currencies = Object.hasOwn(byMethod, method) ? byMethod[method]! : definition.supports.currencies;
+      return currencies.includes(currency.toUpperCase());
     },
     async parseWebhook(request: Request, logger: Logger = silentLogger): Promise<unknown> {
       if (!definition.parseWebhook) throw new ProcessorConfigError(`Processor '${definition.id}' takes no callbacks.`);

@@ -108,11 +108,27 @@ describe('debits through bank files', () => {
       expect(payment).toMatchObject({ status: 'processing', processor: 'bank-files', processor_reference: expect.stringMatching(/^bfp-/) });
     }
     expect(payments.sepaSettles.payment_method.sepa_debit).toMatchObject({ last4: '3000', mandate_reference: 'MNDT-E2E-1' });
-    // A SEPA transfer the payer would push has no mandate to collect on: refused, not failed over.
+    // A SEPA transfer the payer would push (bank_transfer in EUR) has no mandate to collect
+    // on: bank-files takes bank_transfer in USD only, so routing never offers it one; the
+    // deployment's other processor takes it.
     const transfer = await pay({ type: 'bank_transfer', bank_transfer: { scheme: 'sepa', iban: SEPA_ACCOUNTS.settles, account_holder_name: 'Jane' } }, 'EUR');
-    expect(transfer).toMatchObject({ status: 'failed', processor: 'bank-files', failure: { code: 'processing_error' } });
+    expect(transfer.processor).toBe('simulator');
     expect(await service.tick()).toMatchObject({ files: 0 }); // 08:00: before the 09:00 cut-off
     expect(existsSync(join(root, 'outbox'))).toBe(false);
+  });
+
+  test('each rail in its own currency: a payment in the other rail\'s currency is never routed here, forced here, or given a rule naming it', async () => {
+    // bank-files takes sepa_debit in EUR and bank_transfer in USD (ACH): a SEPA transfer in
+    // EUR forced here is refused up front, not accepted and failed at authorize.
+    const sepaTransfer = { type: 'bank_transfer', bank_transfer: { scheme: 'sepa', iban: SEPA_ACCOUNTS.settles, account_holder_name: 'Jane' } };
+    const forced = await call(t, 'POST', '/v1/payments', acme.token, { amount: 2000, currency: 'EUR', payment_method: sepaTransfer, processor: 'bank-files' });
+    expect([forced.status, forced.body.error?.code, forced.body.error?.param]).toEqual([400, 'parameter_invalid', 'processor']);
+    const rule = await call(t, 'PUT', `/v1/tenants/${acme.tenantId}/routing`, admin, { rules: [{ method: 'sepa_debit', currency: 'USD', processors: ['bank-files'] }] });
+    expect([rule.status, rule.body.error?.code, rule.body.error?.param]).toEqual([400, 'parameter_invalid', 'rules[0].processors[0]']);
+    const achInEur = await call(t, 'PUT', `/v1/tenants/${acme.tenantId}/routing`, admin, { rules: [{ method: 'bank_transfer', currency: 'EUR', processors: ['bank-files'] }] });
+    expect([achInEur.status, achInEur.body.error?.param]).toEqual([400, 'rules[0].processors[0]']);
+    const routing = await call(t, 'GET', `/v1/tenants/${acme.tenantId}/routing`, admin);
+    expect(routing.body.rules).toEqual([]);
   });
 
   test('the cut-offs write a pain.008 and a NACHA file; the bank\'s answers settle or fail them with its codes', async () => {
