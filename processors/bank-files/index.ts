@@ -33,9 +33,9 @@ export function createBankFiles(options: BankFilesOptions = {}): BankFilesDefini
   const schemes = options.schemes ?? (['sepa', 'ach'] as const);
   const now = options.now ?? Date.now;
   const methods: operations.Methods[] = [...(schemes.includes('sepa') ? (['sepa_debit'] as const) : []), ...(schemes.includes('ach') ? (['bank_transfer'] as const) : [])];
-  // SEPA debits in EUR, ACH debits in USD: routing never sends this connector a debit in
-  // the other rail's currency (a USD sepa_debit is 400 currency_unsupported up front, or
-  // goes to a processor that takes it).
+  // SEPA debits in EUR, ACH debits in USD: routing never offers this connector a payment
+  // in the other rail's currency (a bank_transfer in EUR, a SEPA transfer the payer
+  // pushes, goes to a processor that takes it, or is 400 currency_unsupported).
   const currencies = [...(schemes.includes('sepa') ? ['EUR'] : []), ...(schemes.includes('ach') ? ['USD'] : [])];
   const currenciesByMethod = {
     ...(schemes.includes('sepa') ? { sepa_debit: ['EUR'] } : {}),
