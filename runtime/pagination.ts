@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { and, asc, desc, eq, gt, gte, lt, lte, type SQL } from 'drizzle-orm';
+import { getTableName } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
-import type { Tx } from '../db';
+import { type Database, tableCodec, type TableCodec, type Tx } from '../db';
 import { parameterInvalid, parameterUnknown, resourceMissing } from './errors';
 
 /**
@@ -145,6 +146,50 @@ export async function listPage<Row>(
   }
   const page = pageQuery(table, params, cursorSeq, [options.scope, ...(options.filters ?? [])]);
   const rows = (await tx.select().from(table as PgTable).where(page.where).orderBy(page.orderBy).limit(page.take)) as Row[];
+  const { data, hasMore } = toPage(rows, params.limit, page.reverse);
+  return { rows: data, hasMore };
+}
+
+/** A table of one tenant's objects that can be paged. */
+export type TenantPageableTable = PageableTable & { tenantId: AnyPgColumn };
+
+const cursorReads = new WeakMap<PgTable, { codec: TableCodec<unknown>; cursorText: string }>();
+
+/**
+ * One page of a tenant's objects, each read in one round trip on PostgreSQL
+ * (Database.tenantRead: the tenant's settings and the SELECT in one message, no
+ * transaction): the cursor's seq first when there is a cursor, then the page. The two
+ * need no shared snapshot, since an object's seq never changes. Same semantics as
+ * {@link listPage}, which stays for callers inside a transaction or across tenants.
+ */
+export async function listTenantPage<Row>(
+  database: Database,
+  table: TenantPageableTable,
+  tenantId: string,
+  options: { params: ListParams; filters?: Array<SQL | undefined>; kind: string },
+): Promise<{ rows: Row[]; hasMore: boolean }> {
+  const { params, kind } = options;
+  let read = cursorReads.get(table);
+  if (!read) {
+    read = { codec: tableCodec(table), cursorText: `select seq from "${getTableName(table)}" where tenant_id = $1 and id = $2` };
+    cursorReads.set(table, read);
+  }
+  const cursorId = params.startingAfter ?? params.endingBefore;
+  let cursorSeq: number | undefined;
+  if (cursorId !== undefined) {
+    const [cursor] = await database.tenantRead(tenantId, read.cursorText, [tenantId, cursorId]);
+    if (!cursor) throw resourceMissing(kind, cursorId, params.endingBefore !== undefined ? 'ending_before' : 'starting_after');
+    cursorSeq = Number(cursor.seq);
+  }
+  const page = pageQuery(table, params, cursorSeq, [eq(table.tenantId, tenantId), ...(options.filters ?? [])]);
+  const statement = database.db
+    .select()
+    .from(table as PgTable)
+    .where(page.where)
+    .orderBy(page.orderBy)
+    .limit(page.take)
+    .toSQL();
+  const rows = (await database.tenantRead(tenantId, statement.sql, statement.params)).map((raw) => read.codec.decode(raw) as Row);
   const { data, hasMore } = toPage(rows, params.limit, page.reverse);
   return { rows: data, hasMore };
 }

@@ -1,9 +1,9 @@
-import { and, eq, like, type SQL } from 'drizzle-orm';
+import { eq, like, type SQL } from 'drizzle-orm';
 import type { Database } from '../../db';
 import type { RecordedEvent } from '../../runtime/events';
 import { readById, schema } from '../../db';
 import { parameterInvalid, resourceMissing } from '../../runtime/errors';
-import { listPage, parseListQuery } from '../../runtime/pagination';
+import { listTenantPage, parseListQuery } from '../../runtime/pagination';
 
 export const EVENT_TYPES = [
   'payment.created',
@@ -63,8 +63,6 @@ export async function listEvents(database: Database, tenantId: string, query: Re
     if (typeof objectId !== 'string' || objectId === '') throw parameterInvalid('object_id', 'object_id must be a payment or refund id.');
     filters.push(eq(schema.events.objectId, objectId));
   }
-  const page = await database.tenant(tenantId, (tx) =>
-    listPage<EventRow>(tx, schema.events, { params, scope: eq(schema.events.tenantId, tenantId), filters: [and(...filters)], kind: 'event' }),
-  );
+  const page = await listTenantPage<EventRow>(database, schema.events, tenantId, { params, filters, kind: 'event' });
   return { object: 'list' as const, data: page.rows.map(eventFromRow), has_more: page.hasMore };
 }

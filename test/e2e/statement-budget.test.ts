@@ -144,6 +144,18 @@ describe('statements and transactions per request', () => {
     expect((await budgetOf(() => call(t, 'GET', '/v1/refunds/re_doesnotexist', acme.token), 404)).transactions).toEqual([read]);
   });
 
+  test('a page of refunds or of events: one round trip per read on PostgreSQL', async () => {
+    const payment = await call(t, 'POST', '/v1/payments', acme.token, paymentBody(card(CARDS.visa)));
+    const refund = await call(t, 'POST', '/v1/refunds', acme.token, { payment: payment.body.id, amount: 100 });
+    expect((await budgetOf(() => call(t, 'GET', '/v1/refunds?limit=10', acme.token), 200)).transactions).toEqual([read]);
+    // Filtered by payment: the payment is looked up first (404 when it is not the tenant's).
+    expect((await budgetOf(() => call(t, 'GET', `/v1/refunds?payment=${payment.body.id}`, acme.token), 200)).transactions).toEqual([read, read]);
+    expect((await budgetOf(() => call(t, 'GET', `/v1/refunds?limit=1&ending_before=${refund.body.id}`, acme.token), 200)).transactions).toEqual([read, read]);
+    expect((await budgetOf(() => call(t, 'GET', `/v1/events?object_id=${payment.body.id}&type=payment.succeeded`, acme.token), 200)).transactions).toEqual([read]);
+    // A wildcard type is a LIKE pattern ('payment.%'): not a literal it writes, so a parameter in a transaction.
+    expect((await budgetOf(() => call(t, 'GET', '/v1/events?type=payment.*&limit=5', acme.token), 200)).transactions).toEqual(['tenant:4']);
+  });
+
   test('a value that cannot be written as a literal is sent as a parameter, in a transaction', async () => {
     // A cursor id with a quote is not a payment id: the lookup runs with parameters and finds nothing.
     const answer = await budgetOf(() => call(t, 'GET', `/v1/payments?starting_after=${encodeURIComponent("pay_x' or '1'='1")}`, acme.token), 404);

@@ -6,7 +6,7 @@ import type { IdempotentRequest } from '../../idempotency';
 import type { CreateRefundBody } from '../model';
 import { resourceMissing, unexpectedState } from '../../../runtime/errors';
 import { randomId } from '../../../runtime/ids';
-import { listPage, parseListQuery } from '../../../runtime/pagination';
+import { listTenantPage, parseListQuery } from '../../../runtime/pagination';
 import { processorKeys, type PaymentsContext } from './context';
 import { firstCommit } from './first-commit';
 import { assertMetadata } from './payments';
@@ -173,18 +173,15 @@ export function createRefundOperations(ctx: PaymentsContext) {
   async function list(tenantId: string, query: Record<string, unknown>) {
     const params = parseListQuery(query);
     const payment = query.payment;
-    return database.tenant(tenantId, async (tx) => {
-      if (payment !== undefined) {
-        if (typeof payment !== 'string' || !(await store.findPayment(tx, tenantId, payment))) {
-          throw resourceMissing('payment', String(payment), 'payment');
-        }
+    if (payment !== undefined) {
+      if (typeof payment !== 'string' || !(await readById(database, schema.payments, tenantId, payment))) {
+        throw resourceMissing('payment', String(payment), 'payment');
       }
-      return listPage<RefundRow>(tx, schema.refunds, {
-        params,
-        scope: eq(schema.refunds.tenantId, tenantId),
-        filters: payment === undefined ? [] : [eq(schema.refunds.paymentId, payment as string)],
-        kind: 'refund',
-      });
+    }
+    return listTenantPage<RefundRow>(database, schema.refunds, tenantId, {
+      params,
+      filters: payment === undefined ? [] : [eq(schema.refunds.paymentId, payment)],
+      kind: 'refund',
     });
   }
 
