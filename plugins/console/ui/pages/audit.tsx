@@ -5,6 +5,7 @@ import { time } from '../lib/format';
 import { href, navigate, parseHash, type Route } from '../lib/router';
 import type { AuditEvent } from '../lib/types';
 import { useLoad } from '../lib/use-load';
+import { useOnChange } from '../lib/use-on-change';
 
 export function AuditPage({ route }: { route: Route }) {
   const [client, setClient] = useState(route.query.client ?? '');
@@ -13,11 +14,11 @@ export function AuditPage({ route }: { route: Route }) {
   // The fields follow the applied filters, not every route change: choosing a tenant keeps
   // what was typed but not yet applied (as on the payments page).
   const { client: appliedClient = '', action: appliedAction = '', outcome: appliedOutcome = '' } = route.query;
-  useEffect(() => {
+  useOnChange(JSON.stringify([appliedClient, appliedAction, appliedOutcome]), () => {
     setClient(appliedClient);
     setAction(appliedAction);
     setOutcome(appliedOutcome);
-  }, [appliedClient, appliedAction, appliedOutcome]);
+  });
   useEffect(() => {
     document.title = 'Audit · NimbusPay support console';
   }, []);

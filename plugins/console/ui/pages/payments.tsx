@@ -6,6 +6,7 @@ import { methodLabel, money, time } from '../lib/format';
 import { href, navigate, parseHash, type Route } from '../lib/router';
 import type { Payment } from '../lib/types';
 import { useLoad } from '../lib/use-load';
+import { useOnChange } from '../lib/use-on-change';
 
 /** The filter fields, as they sit in the URL (`#/payments?status=failed&q=...`). */
 const FIELDS = ['status', 'method', 'processor', 'created_gte', 'created_lte', 'amount_gte', 'amount_lte', 'q'] as const;
@@ -26,11 +27,11 @@ function toLocal(iso: string | undefined): string {
 }
 
 function FilterForm({ route, config }: { route: Route; config: ConsoleConfig }) {
-  const [draft, setDraft] = useState<Filters>({});
+  const fromRoute = (): Filters => Object.fromEntries(FIELDS.map((field) => [field, route.query[field]]));
+  const [draft, setDraft] = useState<Filters>(fromRoute);
   // The draft follows the applied filters, not every route change: choosing a tenant
   // (which keeps the applied filters) must not throw away fields typed but not yet applied.
-  const applied = JSON.stringify(FIELDS.map((field) => route.query[field] ?? ''));
-  useEffect(() => setDraft(Object.fromEntries(FIELDS.map((field) => [field, route.query[field]]))), [applied]);
+  useOnChange(JSON.stringify(FIELDS.map((field) => route.query[field] ?? '')), () => setDraft(fromRoute()));
   const set = (field: keyof Filters) => (event: Event) => {
     const value = (event.currentTarget as HTMLInputElement).value;
     setDraft((current) => ({ ...current, [field]: value }));
