@@ -182,27 +182,6 @@ describe('rate limiting failed client authentication', () => {
   });
 });
 
-describe('constant time', () => {
-  test('an unknown client costs the same secret check as a wrong secret', async () => {
-    const t = await freshApp();
-    async function timed(id: string): Promise<number> {
-      const started = performance.now();
-      const response = await post(t, form({ grant_type: 'client_credentials' }), { authorization: basic(id, 'cs_wrong') });
-      expect(response.status).toBe(401);
-      return performance.now() - started;
-    }
-    const known: number[] = [];
-    const unknown: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      known.push(await timed(acme.clientId));
-      unknown.push(await timed(`cli_nobody${i}`));
-    }
-    const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
-    // The slow hash dominates both; without the dummy check the unknown case would be ~100x faster.
-    expect(median(unknown)).toBeGreaterThan(median(known) * 0.4);
-  });
-});
-
 describe('credential lifecycle', () => {
   test('rotate_secret: the old secret stops at once, the new one works', async () => {
     const t = await freshApp();
