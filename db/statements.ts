@@ -81,7 +81,19 @@ export function tableCodec<Table extends PgTable>(table: Table): TableCodec<Tabl
   };
 }
 
-const byIdReads = new WeakMap<PgTable, { codec: TableCodec<unknown>; text: string }>();
+const codecs = new WeakMap<PgTable, TableCodec<unknown>>();
+
+/** {@link tableCodec}, built once per table. */
+export function codecOf<Table extends PgTable>(table: Table): TableCodec<Table['$inferSelect']> {
+  let codec = codecs.get(table);
+  if (!codec) {
+    codec = tableCodec(table);
+    codecs.set(table, codec);
+  }
+  return codec as TableCodec<Table['$inferSelect']>;
+}
+
+const byIdTexts = new WeakMap<PgTable, string>();
 
 /**
  * A GET of one of a tenant's objects: `select * from <table> where tenant_id = $1 and id = $2`,
@@ -89,11 +101,11 @@ const byIdReads = new WeakMap<PgTable, { codec: TableCodec<unknown>; text: strin
  * once per table.
  */
 export async function readById<Table extends PgTable>(database: Database, table: Table, tenantId: string, id: string): Promise<Table['$inferSelect'] | undefined> {
-  let read = byIdReads.get(table);
-  if (!read) {
-    read = { codec: tableCodec(table), text: `select * from "${getTableName(table)}" where tenant_id = $1 and id = $2` };
-    byIdReads.set(table, read);
+  let text = byIdTexts.get(table);
+  if (!text) {
+    text = `select * from "${getTableName(table)}" where tenant_id = $1 and id = $2`;
+    byIdTexts.set(table, text);
   }
-  const [row] = await database.tenantRead(tenantId, read.text, [tenantId, id]);
-  return row ? (read.codec.decode(row) as Table['$inferSelect']) : undefined;
+  const [row] = await database.tenantRead(tenantId, text, [tenantId, id]);
+  return row ? codecOf(table).decode(row) : undefined;
 }

@@ -1,8 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { and, asc, desc, eq, gt, gte, lt, lte, type SQL } from 'drizzle-orm';
-import { getTableName } from 'drizzle-orm';
 import type { AnyPgColumn, PgTable } from 'drizzle-orm/pg-core';
-import { type Database, tableCodec, type TableCodec, type Tx } from '../db';
+import { codecOf, type Database, readById, type Tx } from '../db';
 import { parameterInvalid, parameterUnknown, resourceMissing } from './errors';
 
 /**
@@ -153,8 +152,6 @@ export async function listPage<Row>(
 /** A table of one tenant's objects that can be paged. */
 export type TenantPageableTable = PageableTable & { tenantId: AnyPgColumn };
 
-const cursorReads = new WeakMap<PgTable, { codec: TableCodec<unknown>; cursorText: string }>();
-
 /**
  * One page of a tenant's objects, each read in one round trip on PostgreSQL
  * (Database.tenantRead: the tenant's settings and the SELECT in one message, no
@@ -169,15 +166,10 @@ export async function listTenantPage<Row>(
   options: { params: ListParams; filters?: Array<SQL | undefined>; kind: string },
 ): Promise<{ rows: Row[]; hasMore: boolean }> {
   const { params, kind } = options;
-  let read = cursorReads.get(table);
-  if (!read) {
-    read = { codec: tableCodec(table), cursorText: `select seq from "${getTableName(table)}" where tenant_id = $1 and id = $2` };
-    cursorReads.set(table, read);
-  }
   const cursorId = params.startingAfter ?? params.endingBefore;
   let cursorSeq: number | undefined;
   if (cursorId !== undefined) {
-    const [cursor] = await database.tenantRead(tenantId, read.cursorText, [tenantId, cursorId]);
+    const cursor = (await readById(database, table, tenantId, cursorId)) as { seq: number } | undefined;
     if (!cursor) throw resourceMissing(kind, cursorId, params.endingBefore !== undefined ? 'ending_before' : 'starting_after');
     cursorSeq = Number(cursor.seq);
   }
@@ -189,7 +181,8 @@ export async function listTenantPage<Row>(
     .orderBy(page.orderBy)
     .limit(page.take)
     .toSQL();
-  const rows = (await database.tenantRead(tenantId, statement.sql, statement.params)).map((raw) => read.codec.decode(raw) as Row);
+  const codec = codecOf(table);
+  const rows = (await database.tenantRead(tenantId, statement.sql, statement.params)).map((raw) => codec.decode(raw) as Row);
   const { data, hasMore } = toPage(rows, params.limit, page.reverse);
   return { rows: data, hasMore };
 }

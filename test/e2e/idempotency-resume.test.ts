@@ -249,17 +249,21 @@ describe('a long processor call keeps its claim', () => {
   }, 30_000);
   afterAll(() => app.close());
 
-  test('a retry during the call is 409 in use, not a takeover and a second charge', async () => {
+  /** A payment whose authorization is held `waitMs`, and the same request again meanwhile. */
+  async function retryDuringLongCall(key: string, body: unknown, waitMs: number) {
     const { entered, release } = holdAuthorizations(slow);
-    const body = paymentBody(card(CARDS.visa));
-    const first = call(app, 'POST', '/v1/payments', tenant.token, body, withKey('long-1'));
+    const first = call(app, 'POST', '/v1/payments', tenant.token, body, withKey(key));
     await entered;
-    await Bun.sleep(4000);
-    const during = await call(app, 'POST', '/v1/payments', tenant.token, body, withKey('long-1'));
+    await Bun.sleep(waitMs);
+    const during = await call(app, 'POST', '/v1/payments', tenant.token, body, withKey(key));
     release();
+    return { during, first: await first };
+  }
+
+  test('a retry during the call is 409 in use, not a takeover and a second charge', async () => {
+    const { during, first } = await retryDuringLongCall('long-1', paymentBody(card(CARDS.visa)), 4000);
     expect([during.status, during.body.error?.code]).toEqual([409, 'idempotency_key_in_use']);
-    const answer = await first;
-    expect(answer.status).toBe(201);
+    expect(first.status).toBe(201);
     expect(slow.calls.authorize).toBe(1);
   }, 30_000);
 
@@ -271,16 +275,10 @@ describe('a long processor call keeps its claim', () => {
   // commit, so only the PostgreSQL run can fail without the fix.
   test('a first transaction slow to commit: the heartbeat still holds the key through the call', async () => {
     slow.reset();
-    const { entered, release } = holdAuthorizations(slow);
-    const body = paymentBody(card(CARDS.visa), { amount: 2600 });
     slowFaulty.slowCommitNext(800); // past the first renewal (every 500 ms for a 1.5 s lock)
-    const first = call(app, 'POST', '/v1/payments', tenant.token, body, withKey('slow-commit-1'));
-    await entered;
-    await Bun.sleep(3000);
-    const during = await call(app, 'POST', '/v1/payments', tenant.token, body, withKey('slow-commit-1'));
-    release();
+    const { during, first } = await retryDuringLongCall('slow-commit-1', paymentBody(card(CARDS.visa), { amount: 2600 }), 3000);
     expect([during.status, during.body.error?.code]).toEqual([409, 'idempotency_key_in_use']);
-    expect((await first).status).toBe(201);
+    expect(first.status).toBe(201);
     expect(slow.calls.authorize).toBe(1);
   }, 30_000);
 });
